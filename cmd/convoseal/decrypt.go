@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/convoseal/convoseal/client"
+	"github.com/convoseal/convoseal/seal"
+	"github.com/spf13/cobra"
+)
+
+// maxLocalFile bounds a local ciphertext read by decrypt.
+const maxLocalFile = client.DefaultMaxSize
+
+func newDecryptCommand() *cobra.Command {
+	var (
+		keyPath string
+		ivB64   string
+		keyB64  string
+		outPath string
+		raw     bool
+		force   bool
+		passEnv string
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "decrypt --private-key KEY.pem (URL... | --iv B64 --encrypted-key B64 FILE)",
+		Short: "Decrypt transcripts and operator results sealed with your public key",
+		Long: `decrypt opens artifacts sealed for your public key: it unwraps the content key
+with RSA-OAEP-SHA256 and your private key, then decrypts the AES-256-GCM body.
+
+Give either one or more locations (the URLs in "location" or "locations" of the
+Sentences/Encrypted and OperatorResults/Encrypted resources), which are
+downloaded with the IV and encrypted key taken from the x-amz-meta-x-amz-iv and
+x-amz-meta-x-amz-key response headers; or a downloaded FILE with those two
+header values given as --iv and --encrypted-key.
+
+The private key may be PKCS #1 (openssl genrsa), PKCS #8 (openssl pkcs8 -topk8
+-nocrypt) or passphrase-protected PKCS #8; the passphrase is read from the
+environment variable named by --passphrase-env, or asked for on the terminal.
+
+Output goes to standard output, or with -o to a new file (mode 0600; with several
+inputs -o names an existing directory, one file per input). JSON is
+pretty-printed unless --raw is given. Every input is attempted; the exit code is
+that of the first failure.
+
+` + exitCodesHelp,
+		Example: `  convoseal decrypt --private-key private_key.pem "$LOCATION"
+  convoseal decrypt --private-key private_key.pem -o results/ "$URL1" "$URL2"
+  convoseal decrypt --private-key private_key.pem --iv "$IV" --encrypted-key "$KEY" sentences.bin`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyPath == "" {
+				return usageErrorf("--private-key is required")
+			}
+			var local []string
+			for _, a := range args {
+				if !isURL(a) {
+					local = append(local, a)
+				}
+			}
+			manual := ivB64 != "" || keyB64 != ""
+			switch {
+			case manual && (ivB64 == "" || keyB64 == ""):
+				return usageErrorf("--iv and --encrypted-key go together")
+			case manual && (len(args) != 1 || len(local) != 1):
+				return usageErrorf("--iv and --encrypted-key describe exactly one FILE; give URLs on their own")
+			case !manual && len(local) > 0:
+				return usageErrorf("%s: a local file needs --iv and --encrypted-key (the x-amz-meta-x-amz-iv and x-amz-meta-x-amz-key headers of its download)", local[0])
+			}
+			outDir := ""
+			if outPath != "" && len(args) > 1 {
+				if st, err := os.Stat(outPath); err != nil || !st.IsDir() {
+					return usageErrorf("with several inputs, -o must name an existing directory")
+				}
+				outDir = outPath
+			}
+
+			id, err := loadIdentity(keyPath, passEnv)
+			if err != nil {
+				return err
+			}
+			d := &client.Downloader{HTTP: &http.Client{Timeout: timeout}}
+			opts := outputOptions{raw: raw, force: force}
+			var first error
+			for _, in := range args {
+				var err error
+				var pt []byte
+				if manual {
+					pt, err = openLocal(id, in, ivB64, keyB64)
+				} else {
+					pt, err = openURL(cmd.Context(), d, id, in)
+				}
+				if err == nil {
+					dest := outPath
+					if outDir != "" {
+						dest = filepath.Join(outDir, outputName(in))
+					}
+					err = writeOutput(cmd.OutOrStdout(), dest, pt, opts)
+					clear(pt)
+				}
+				if err != nil {
+					if len(args) > 1 {
+						fmt.Fprintf(cmd.ErrOrStderr(), "convoseal: %s: %v\n", displayName(in), err)
+					}
+					if first == nil {
+						first = err
+					}
+				}
+			}
+			if first != nil && len(args) > 1 {
+				first = withCode(exitCodeOf(first), errors.New("some inputs could not be decrypted"))
+			}
+			return first
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&keyPath, "private-key", "", "PEM file with your RSA private key (required)")
+	f.StringVar(&ivB64, "iv", "", "base64 IV: the x-amz-meta-x-amz-iv header (with FILE)")
+	f.StringVar(&keyB64, "encrypted-key", "", "base64 wrapped key: the x-amz-meta-x-amz-key header (with FILE)")
+	f.StringVarP(&outPath, "output", "o", "", "write to this new file (or, with several inputs, this directory) instead of standard output")
+	f.BoolVar(&raw, "raw", false, "write the plaintext exactly as decrypted (no JSON pretty-printing)")
+	f.BoolVar(&force, "force", false, "overwrite existing output files")
+	f.StringVar(&passEnv, "passphrase-env", defaultPassphraseEnv, "environment variable holding the private key's passphrase, if it has one")
+	f.DurationVar(&timeout, "timeout", 60*time.Second, "limit for each download")
+	return cmd
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")
+}
+
+func loadIdentity(path, passEnv string) (*seal.RSAIdentity, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, withCode(exitKey, fmt.Errorf("private key: %w", err))
+	}
+	if st.Size() > seal.MaxKeyFileSize {
+		return nil, withCode(exitKey, fmt.Errorf("private key %s: %w", path, seal.ErrKeyTooLarge))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, withCode(exitKey, fmt.Errorf("private key: %w", err))
+	}
+	defer clear(data)
+	priv, err := seal.ParsePrivateKey(data, func() ([]byte, error) { return readPassphrase(passEnv, false) })
+	if err != nil {
+		return nil, withCode(exitKey, fmt.Errorf("private key %s: %w", path, err))
+	}
+	id, err := seal.NewRSAIdentity(priv)
+	if err != nil {
+		return nil, withCode(exitKey, fmt.Errorf("private key %s: %w", path, err))
+	}
+	return id, nil
+}
+
+func openLocal(id seal.Identity, file, ivB64, keyB64 string) ([]byte, error) {
+	iv, err := seal.DecodeBase64("--iv", ivB64)
+	if err != nil {
+		return nil, withCode(exitEnvelope, err)
+	}
+	wrapped, err := seal.DecodeBase64("--encrypted-key", keyB64)
+	if err != nil {
+		return nil, withCode(exitEnvelope, err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	body, err := io.ReadAll(io.LimitReader(f, maxLocalFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	if len(body) > maxLocalFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", file, maxLocalFile)
+	}
+	pt, err := seal.Open(id, body, seal.Envelope{WrappedKey: wrapped, IV: iv})
+	return pt, classifyOpenError(err)
+}
+
+func openURL(ctx context.Context, d *client.Downloader, id seal.Identity, u string) ([]byte, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	a, err := d.Fetch(ctx, u)
+	if err != nil {
+		if errors.Is(err, seal.ErrMalformedEnvelope) {
+			return nil, withCode(exitEnvelope, err)
+		}
+		return nil, withCode(exitDownload, err)
+	}
+	pt, err := a.Open(id)
+	return pt, classifyOpenError(err)
+}
+
+func classifyOpenError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, seal.ErrIncorrectIdentity):
+		return withCode(exitWrongKey, err)
+	case errors.Is(err, seal.ErrAuthentication):
+		return withCode(exitIntegrity, err)
+	case errors.Is(err, seal.ErrMalformedEnvelope):
+		return withCode(exitEnvelope, err)
+	}
+	return err
+}
+
+func exitCodeOf(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitFailure
+}
+
+type outputOptions struct {
+	raw, force bool
+}
+
+// writeOutput writes plaintext to dest (a new 0600 file) or, when dest is
+// empty, to w. JSON is indented unless raw.
+func writeOutput(w io.Writer, dest string, pt []byte, o outputOptions) error {
+	out := pt
+	if !o.raw && json.Valid(pt) {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, pt, "", "  "); err == nil {
+			buf.WriteByte('\n')
+			out = buf.Bytes()
+			defer clear(buf.Bytes())
+		}
+	}
+	if dest == "" {
+		_, err := w.Write(out)
+		return err
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if o.force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(dest, flags, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%s exists; use --force to overwrite it", dest)
+		}
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(out); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", dest, err)
+	}
+	return f.Close()
+}
+
+// outputName derives a file name for an input when writing into a directory.
+func outputName(in string) string {
+	name := in
+	if isURL(in) {
+		name = strings.SplitN(in, "?", 2)[0]
+		name = path.Base(name)
+	} else {
+		name = filepath.Base(in)
+	}
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, name)
+	if name == "" || name == "." || name == ".." {
+		name = "artifact"
+	}
+	return name + ".json"
+}
+
+func displayName(in string) string {
+	if isURL(in) {
+		return client.RedactURL(in)
+	}
+	return in
+}

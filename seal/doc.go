@@ -1,0 +1,28 @@
+// Package seal implements the envelope that convoseal uses for every artifact it
+// stores: transcripts' sentences and language-operator results.
+//
+// # Format
+//
+// Each artifact is sealed independently:
+//
+//  1. a fresh random 32-byte content-encryption key (CEK) and 12-byte IV;
+//  2. body = AES-256-GCM(CEK, IV, plaintext, no associated data), stored as
+//     ciphertext || 16-byte tag;
+//  3. the CEK is wrapped for one [Recipient]. For a customer's RSA key that is
+//     RSAES-OAEP with SHA-256, MGF1-SHA-256 and an empty label ([RSARecipient]);
+//     for the server's own key-encryption key it is AES-256-GCM key wrapping
+//     ([KEK]).
+//  4. the [Envelope] — wrapped key, IV and descriptive extras — travels as S3-style
+//     object metadata: x-amz-key = base64(wrapped key), x-amz-iv = base64(IV),
+//     plus x-amz-cek-alg, x-amz-wrap-alg, x-amz-tag-len and x-amz-matdesc. A
+//     download therefore carries the headers x-amz-meta-x-amz-key and
+//     x-amz-meta-x-amz-iv, which is all the documented decryption script reads.
+//
+// The format is byte-compatible with Twilio's Conversational Intelligence
+// encryption: the decryption script in Twilio's documentation opens what [Seal]
+// produces for an [RSARecipient].
+//
+// Recipients and identities are interfaces, in the manner of filippo.io/age, so
+// that another key type (for example a post-quantum HPKE recipient) can be added
+// without changing callers of [Seal] and [Open].
+package seal

@@ -1,0 +1,171 @@
+package seal
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Metadata keys, as stored on an object (a download carries each with the
+// prefix [HeaderPrefix]).
+const (
+	MetaKey     = "x-amz-key"      // base64(wrapped CEK); read by the documented script
+	MetaIV      = "x-amz-iv"       // base64(IV); read by the documented script
+	MetaCEKAlg  = "x-amz-cek-alg"  // "AES/GCM/NoPadding"
+	MetaWrapAlg = "x-amz-wrap-alg" // "RSA-OAEP-SHA256" or "A256GCMKW"
+	MetaTagLen  = "x-amz-tag-len"  // "128"
+	MetaMatDesc = "x-amz-matdesc"  // JSON naming the credential SID and key fingerprint
+
+	// HeaderPrefix is what S3 (and convoseal's blob server) puts before user
+	// metadata keys in HTTP response headers.
+	HeaderPrefix = "x-amz-meta-"
+)
+
+// maxWrappedKey bounds the wrapped key accepted from outside: an 8192-bit RSA
+// ciphertext is 1024 bytes.
+const maxWrappedKey = 1024
+
+// Envelope is everything besides the body that is needed to open an artifact.
+// It maps to and from S3-style object metadata with [Envelope.Metadata] and
+// [ParseMetadata].
+type Envelope struct {
+	WrappedKey []byte // CEK wrapped for the recipient
+	IV         []byte // 12-byte GCM nonce
+	CEKAlg     string // [CEKAlgAESGCM]; empty in minimal metadata
+	WrapAlg    string // [WrapAlgRSAOAEP] or [WrapAlgAESGCMKEK]; empty in minimal metadata
+	TagLen     int    // tag length in bits (128); 0 in minimal metadata
+
+	// Descriptive extras, carried in x-amz-matdesc. Never required to open.
+	Fingerprint   string // fingerprint of the recipient's key
+	CredentialSID string // CR… SID of the customer's public key, when there is one
+}
+
+type matDesc struct {
+	CredentialSID string `json:"credential_sid,omitempty"`
+	Fingerprint   string `json:"fingerprint,omitempty"`
+}
+
+// Metadata returns the envelope as object metadata (keys without [HeaderPrefix]).
+func (e Envelope) Metadata() map[string]string {
+	m := map[string]string{
+		MetaKey: base64.StdEncoding.EncodeToString(e.WrappedKey),
+		MetaIV:  base64.StdEncoding.EncodeToString(e.IV),
+	}
+	if e.CEKAlg != "" {
+		m[MetaCEKAlg] = e.CEKAlg
+	}
+	if e.WrapAlg != "" {
+		m[MetaWrapAlg] = e.WrapAlg
+	}
+	if e.TagLen != 0 {
+		m[MetaTagLen] = strconv.Itoa(e.TagLen)
+	}
+	if e.Fingerprint != "" || e.CredentialSID != "" {
+		b, _ := json.Marshal(matDesc{CredentialSID: e.CredentialSID, Fingerprint: e.Fingerprint})
+		m[MetaMatDesc] = string(b)
+	}
+	return m
+}
+
+// SetHeaders writes the envelope into h as x-amz-meta-* response headers.
+func (e Envelope) SetHeaders(h http.Header) {
+	for k, v := range e.Metadata() {
+		h.Set(HeaderPrefix+k, v)
+	}
+}
+
+// ParseMetadata reads an envelope from object metadata. Keys are matched
+// without regard to case, with or without the [HeaderPrefix]. Only x-amz-key
+// and x-amz-iv are required; the extras are checked when present.
+func ParseMetadata(meta map[string]string) (Envelope, error) {
+	get := func(key string) (string, bool) {
+		for k, v := range meta {
+			lk := strings.ToLower(k)
+			if lk == key || lk == HeaderPrefix+key {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	var e Envelope
+	key, ok := get(MetaKey)
+	if !ok {
+		return Envelope{}, fmt.Errorf("%w: %s%s is missing", ErrMalformedEnvelope, HeaderPrefix, MetaKey)
+	}
+	iv, ok := get(MetaIV)
+	if !ok {
+		return Envelope{}, fmt.Errorf("%w: %s%s is missing", ErrMalformedEnvelope, HeaderPrefix, MetaIV)
+	}
+	var err error
+	if e.WrappedKey, err = DecodeBase64(MetaKey, key); err != nil {
+		return Envelope{}, err
+	}
+	if e.IV, err = DecodeBase64(MetaIV, iv); err != nil {
+		return Envelope{}, err
+	}
+	e.CEKAlg, _ = get(MetaCEKAlg)
+	e.WrapAlg, _ = get(MetaWrapAlg)
+	if s, ok := get(MetaTagLen); ok {
+		if e.TagLen, err = strconv.Atoi(strings.TrimSpace(s)); err != nil {
+			return Envelope{}, fmt.Errorf("%w: %s is not a number", ErrMalformedEnvelope, MetaTagLen)
+		}
+	}
+	if s, ok := get(MetaMatDesc); ok && s != "" {
+		var md matDesc
+		if err := json.Unmarshal([]byte(s), &md); err != nil {
+			return Envelope{}, fmt.Errorf("%w: %s is not JSON", ErrMalformedEnvelope, MetaMatDesc)
+		}
+		e.Fingerprint, e.CredentialSID = md.Fingerprint, md.CredentialSID
+	}
+	return e, e.validate()
+}
+
+// ParseHeaders reads an envelope from the x-amz-meta-* headers of a download.
+func ParseHeaders(h http.Header) (Envelope, error) {
+	meta := make(map[string]string)
+	for k, vs := range h {
+		if lk := strings.ToLower(k); strings.HasPrefix(lk, HeaderPrefix) && len(vs) > 0 {
+			meta[lk] = vs[0]
+		}
+	}
+	return ParseMetadata(meta)
+}
+
+// DecodeBase64 decodes a standard-alphabet base64 value (padding optional,
+// surrounding white space ignored), naming field in its error.
+func DecodeBase64(field, s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, fmt.Errorf("%w: %s is empty", ErrMalformedEnvelope, field)
+	}
+	if len(s) > 4*maxWrappedKey {
+		return nil, fmt.Errorf("%w: %s is too long (%d characters)", ErrMalformedEnvelope, field, len(s))
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not valid base64", ErrMalformedEnvelope, field)
+	}
+	return b, nil
+}
+
+func (e Envelope) validate() error {
+	switch {
+	case len(e.IV) != IVSize:
+		return fmt.Errorf("%w: IV is %d bytes, want %d", ErrMalformedEnvelope, len(e.IV), IVSize)
+	case len(e.WrappedKey) == 0:
+		return fmt.Errorf("%w: the wrapped key is empty", ErrMalformedEnvelope)
+	case len(e.WrappedKey) > maxWrappedKey:
+		return fmt.Errorf("%w: the wrapped key is %d bytes, more than any supported key produces", ErrMalformedEnvelope, len(e.WrappedKey))
+	case e.CEKAlg != "" && e.CEKAlg != CEKAlgAESGCM:
+		return fmt.Errorf("%w: content algorithm %q is not supported (want %s)", ErrMalformedEnvelope, e.CEKAlg, CEKAlgAESGCM)
+	case e.TagLen != 0 && e.TagLen != TagSize*8:
+		return fmt.Errorf("%w: tag length %d bits is not supported (want %d)", ErrMalformedEnvelope, e.TagLen, TagSize*8)
+	}
+	return nil
+}
