@@ -63,6 +63,7 @@ moment they are produced, and gives customers the tools to make keys and to
 decrypt what they download.
 
 Customers:   convoseal keygen, then convoseal decrypt.
+
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,

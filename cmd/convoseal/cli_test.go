@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/convoseal/convoseal/internal/interop"
+	"github.com/convoseal/convoseal/seal"
+)
+
+// binary is the convoseal command built once for these tests: they drive the
+// real program, its flags, output and exit codes.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "convoseal-cli-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "convoseal")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func convoseal(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
+
+func (r result) must(t *testing.T, code int, stderrHas ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, code, r.stdout, r.stderr)
+	}
+	for _, s := range stderrHas {
+		if !strings.Contains(r.stderr, s) {
+			t.Fatalf("stderr %q does not contain %q", r.stderr, s)
+		}
+	}
+}
+
+func mode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Mode().Perm()
+}
+
+func TestKeygen(t *testing.T) {
+	interop.RequireTools(t)
+	for _, bits := range []string{"2048", "3072", "4096"} {
+		dir := t.TempDir()
+		r := convoseal(t, nil, "keygen", "--bits", bits, "--dir", dir)
+		r.must(t, 0)
+		priv, pub := filepath.Join(dir, "private_key.pem"), filepath.Join(dir, "public_key.pem")
+		if m := mode(t, priv); m != 0o600 {
+			t.Fatalf("private key mode %o", m)
+		}
+		// openssl agrees on the size, and the printed fingerprint is the key's.
+		text := string(interop.Run(t, nil, "openssl", "rsa", "-in", priv, "-noout", "-text"))
+		if !strings.Contains(text, "Private-Key: ("+bits+" bit") {
+			t.Fatalf("openssl sees: %.80s", text)
+		}
+		pemBytes, _ := os.ReadFile(pub)
+		key, err := seal.ParsePublicKey(pemBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.stdout, "Fingerprint: "+seal.Fingerprint(key)) || !strings.Contains(r.stdout, "Next:") {
+			t.Fatalf("output lacks the fingerprint or the next step:\n%s", r.stdout)
+		}
+	}
+}
+
+func TestKeygenRefusals(t *testing.T) {
+	dir := t.TempDir()
+	convoseal(t, nil, "keygen", "--dir", dir).must(t, 0)
+	before, _ := os.ReadFile(filepath.Join(dir, "private_key.pem"))
+	convoseal(t, nil, "keygen", "--dir", dir).must(t, 1, "already exists")
+	after, _ := os.ReadFile(filepath.Join(dir, "private_key.pem"))
+	if !bytes.Equal(before, after) {
+		t.Fatal("keygen overwrote a private key")
+	}
+	convoseal(t, nil, "keygen", "--bits", "1024", "--dir", t.TempDir()).must(t, 2, "--bits must be")
+	convoseal(t, nil, "keygen", "extra").must(t, 2)
+	convoseal(t, []string{"CONVOSEAL_PASSPHRASE="}, "keygen", "--encrypt", "--dir", t.TempDir()).must(t, 3, "empty")
+}
+
+// TestKeygenEncrypted: a passphrase-protected key is standard PKCS#8 that
+// openssl opens, and decrypt uses it.
+func TestKeygenEncrypted(t *testing.T) {
+	interop.RequireTools(t)
+	dir := t.TempDir()
+	pass := []string{"CONVOSEAL_PASSPHRASE=s3cret pass"}
+	convoseal(t, pass, "keygen", "--encrypt", "--dir", dir).must(t, 0)
+	priv := filepath.Join(dir, "private_key.pem")
+	pemBytes, _ := os.ReadFile(priv)
+	if !bytes.Contains(pemBytes, []byte("BEGIN ENCRYPTED PRIVATE KEY")) {
+		t.Fatal("not an encrypted PKCS#8 key")
+	}
+	interop.Run(t, nil, "openssl", "pkey", "-in", priv, "-passin", "pass:s3cret pass", "-check", "-noout")
+
+	body, key, iv := interop.PythonSeal(t, filepath.Join(dir, "public_key.pem"), []byte(`{"a":1}`))
+	f := filepath.Join(t.TempDir(), "a.bin")
+	os.WriteFile(f, body, 0o600)
+	r := convoseal(t, pass, "decrypt", "--private-key", priv, "--iv", iv, "--encrypted-key", key, f)
+	r.must(t, 0)
+	if r.stdout != "{\n  \"a\": 1\n}\n" {
+		t.Fatalf("stdout %q", r.stdout)
+	}
+	convoseal(t, []string{"CONVOSEAL_PASSPHRASE=wrong"}, "decrypt", "--private-key", priv, "--iv", iv, "--encrypted-key", key, f).must(t, 3, "wrong passphrase")
+	r = convoseal(t, nil, "decrypt", "--private-key", priv, "--passphrase-env", "NO_SUCH_VAR_SET", "--iv", iv, "--encrypted-key", key, f)
+	r.must(t, 3, "passphrase")
+}
+
+const doc = `{"sentences":[{"media_channel":1,"start_time":0,"end_time":1.9,"transcript":"Hello there"}]}`
+
+// fixture is a key pair made by the documented openssl commands and an
+// artifact sealed for it by Python's cryptography, not by convoseal.
+type fixture struct {
+	keys      interop.KeyFiles
+	body      []byte
+	keyB64    string
+	ivB64     string
+	file      string
+	otherPriv string // a different private key
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	interop.RequireTools(t)
+	f := fixture{keys: interop.GenerateKeys(t, 2048)}
+	f.body, f.keyB64, f.ivB64 = interop.PythonSeal(t, f.keys.Public, []byte(doc))
+	f.file = filepath.Join(t.TempDir(), "sentences.bin")
+	os.WriteFile(f.file, f.body, 0o600)
+	f.otherPriv = interop.GenerateKeys(t, 2048).Private
+	return f
+}
+
+func TestDecryptFile(t *testing.T) {
+	f := newFixture(t)
+	var want bytes.Buffer
+	json.Indent(&want, []byte(doc), "", "  ")
+	want.WriteByte('\n')
+	for _, key := range []string{f.keys.Private, f.keys.PrivatePKCS8} {
+		r := convoseal(t, nil, "decrypt", "--private-key", key, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file)
+		r.must(t, 0)
+		if r.stdout != want.String() {
+			t.Fatalf("stdout %q, want pretty JSON %q", r.stdout, want.String())
+		}
+	}
+	r := convoseal(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file)
+	r.must(t, 0)
+	if r.stdout != doc {
+		t.Fatalf("--raw changed the plaintext: %q", r.stdout)
+	}
+
+	out := filepath.Join(t.TempDir(), "plain.json")
+	convoseal(t, nil, "decrypt", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 0)
+	if m := mode(t, out); m != 0o600 {
+		t.Fatalf("output mode %o, want 0600", m)
+	}
+	if got, _ := os.ReadFile(out); string(got) != want.String() {
+		t.Fatalf("output file %q", got)
+	}
+	convoseal(t, nil, "decrypt", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 1, "exists")
+	convoseal(t, nil, "decrypt", "--force", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 0)
+}
+
+func TestDecryptFileRefusals(t *testing.T) {
+	f := newFixture(t)
+	tampered := filepath.Join(t.TempDir(), "tampered.bin")
+	b := bytes.Clone(f.body)
+	b[3] ^= 1
+	os.WriteFile(tampered, b, 0o600)
+	truncated := filepath.Join(t.TempDir(), "truncated.bin")
+	os.WriteFile(truncated, f.body[:len(f.body)-4], 0o600)
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		says []string
+	}{
+		{"wrong private key", []string{"--private-key", f.otherPriv, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file}, exitWrongKey, []string{"not encrypted for this key"}},
+		{"modified file", []string{"--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, tampered}, exitIntegrity, []string{"modified or truncated"}},
+		{"truncated file", []string{"--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, truncated}, exitIntegrity, []string{"modified or truncated"}},
+		{"IV not base64", []string{"--private-key", f.keys.Private, "--iv", "!!!", "--encrypted-key", f.keyB64, f.file}, exitEnvelope, []string{"--iv is not valid base64"}},
+		{"IV wrong length", []string{"--private-key", f.keys.Private, "--iv", "AAAAAAAAAAA=", "--encrypted-key", f.keyB64, f.file}, exitEnvelope, []string{"IV is 8 bytes, want 12"}},
+		{"encrypted key not base64", []string{"--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", "%%%", f.file}, exitEnvelope, []string{"--encrypted-key is not valid base64"}},
+		{"public key given as private", []string{"--private-key", f.keys.Public, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file}, exitKey, []string{"this is a public key"}},
+		{"no such key file", []string{"--private-key", "/nonexistent/key.pem", "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file}, exitKey, nil},
+		{"no such input", []string{"--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, "/nonexistent.bin"}, exitFailure, nil},
+		{"missing --private-key", []string{"--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file}, exitUsage, []string{"--private-key is required"}},
+		{"file without IV and key", []string{"--private-key", f.keys.Private, f.file}, exitUsage, []string{"needs --iv and --encrypted-key"}},
+		{"--iv without --encrypted-key", []string{"--private-key", f.keys.Private, "--iv", f.ivB64, f.file}, exitUsage, []string{"go together"}},
+		{"--iv with two files", []string{"--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file, f.file}, exitUsage, []string{"exactly one FILE"}},
+		{"no input", []string{"--private-key", f.keys.Private}, exitUsage, nil},
+		{"unknown flag", []string{"--bogus", f.file}, exitUsage, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := convoseal(t, nil, append([]string{"decrypt"}, c.args...)...)
+			r.must(t, c.code, c.says...)
+			if r.stdout != "" {
+				t.Fatalf("wrote to stdout on failure: %q", r.stdout)
+			}
+		})
+	}
+}
+
+// server serves sealed artifacts the way a location does: body plus
+// x-amz-meta-* headers, 403 for an expired link.
+func newArtifactServer(t *testing.T, f fixture, fingerprint string) *httptest.Server {
+	mux := http.NewServeMux()
+	serve := func(w http.ResponseWriter, headers map[string]string, body []byte) {
+		for k, v := range headers {
+			w.Header().Set(k, v)
+		}
+		w.Write(body)
+	}
+	full := map[string]string{"x-amz-meta-x-amz-key": f.keyB64, "x-amz-meta-x-amz-iv": f.ivB64}
+	mux.HandleFunc("/a/sentences", func(w http.ResponseWriter, r *http.Request) { serve(w, full, f.body) })
+	mux.HandleFunc("/a/result-1", func(w http.ResponseWriter, r *http.Request) { serve(w, full, f.body) })
+	mux.HandleFunc("/a/with-matdesc", func(w http.ResponseWriter, r *http.Request) {
+		h := map[string]string{"x-amz-meta-x-amz-matdesc": `{"fingerprint":"` + fingerprint + `"}`}
+		for k, v := range full {
+			h[k] = v
+		}
+		serve(w, h, f.body)
+	})
+	mux.HandleFunc("/a/no-iv", func(w http.ResponseWriter, r *http.Request) {
+		serve(w, map[string]string{"x-amz-meta-x-amz-key": f.keyB64}, f.body)
+	})
+	mux.HandleFunc("/a/expired", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", http.StatusForbidden)
+	})
+	s := httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestDecryptURLs(t *testing.T) {
+	f := newFixture(t)
+	pemBytes, _ := os.ReadFile(f.keys.Public)
+	pub, _ := seal.ParsePublicKey(pemBytes)
+	s := newArtifactServer(t, f, seal.Fingerprint(pub))
+
+	r := convoseal(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, s.URL+"/a/sentences?X-Signature=abc", s.URL+"/a/result-1")
+	r.must(t, 0)
+	if r.stdout != doc+doc {
+		t.Fatalf("stdout %q", r.stdout)
+	}
+
+	dir := t.TempDir()
+	convoseal(t, nil, "decrypt", "-o", dir, "--private-key", f.keys.Private, s.URL+"/a/sentences?sig=1", s.URL+"/a/result-1").must(t, 0)
+	for _, n := range []string{"sentences.json", "result-1.json"} {
+		if m := mode(t, filepath.Join(dir, n)); m != 0o600 {
+			t.Fatalf("%s mode %o", n, m)
+		}
+	}
+
+	// The wrong key with matdesc naming the right one: both fingerprints.
+	other, _ := os.ReadFile(f.otherPriv)
+	otherKey, _ := seal.ParsePrivateKey(other, nil)
+	r = convoseal(t, nil, "decrypt", "--private-key", f.otherPriv, s.URL+"/a/with-matdesc")
+	r.must(t, exitWrongKey, "not encrypted for this key", seal.Fingerprint(pub), seal.Fingerprint(&otherKey.PublicKey))
+
+	r = convoseal(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/expired?X-Amz-Signature=SECRETSIG")
+	r.must(t, exitDownload, "HTTP 403", "expired")
+	if strings.Contains(r.stderr, "SECRETSIG") {
+		t.Fatalf("error echoes the URL's signature: %s", r.stderr)
+	}
+	convoseal(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/missing").must(t, exitDownload, "HTTP 404")
+	convoseal(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/no-iv").must(t, exitEnvelope, "x-amz-meta-x-amz-iv is missing")
+
+	// Several inputs: each is attempted, the first failure sets the exit code.
+	r = convoseal(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, s.URL+"/a/expired", s.URL+"/a/sentences")
+	r.must(t, exitDownload, "some inputs could not be decrypted")
+	if r.stdout != doc {
+		t.Fatalf("the good input was not decrypted: %q", r.stdout)
+	}
+}
+
+func TestHelpDocumentsExitCodes(t *testing.T) {
+	for _, cmd := range []string{"decrypt", "keygen"} {
+		r := convoseal(t, nil, cmd, "--help")
+		r.must(t, 0)
+		if !strings.Contains(r.stdout, "Exit codes:") || !strings.Contains(r.stdout, "not encrypted for this key") {
+			t.Fatalf("%s --help lacks the exit codes:\n%s", cmd, r.stdout)
+		}
+	}
+}
