@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/convoseal/convoseal"
+)
+
+// CreateAccount inserts an account.
+func (db *DB) CreateAccount(ctx context.Context, a *convoseal.Account) error {
+	now := db.now()
+	a.DateCreated, a.DateUpdated = now, now
+	_, err := db.Write.ExecContext(ctx, `INSERT INTO accounts (sid, friendly_name, auth_token_hash, date_created, date_updated) VALUES (?, ?, ?, ?, ?)`,
+		a.SID, a.FriendlyName, string(a.AuthTokenHash), fmtTime(now), fmtTime(now))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("account %s: %w", a.SID, convoseal.ErrConflict)
+	}
+	return err
+}
+
+// GetAccount returns an account by SID.
+func (db *DB) GetAccount(ctx context.Context, sid string) (*convoseal.Account, error) {
+	var a convoseal.Account
+	var hash, created, updated string
+	err := db.read.QueryRowContext(ctx, `SELECT sid, friendly_name, auth_token_hash, date_created, date_updated FROM accounts WHERE sid = ?`, sid).
+		Scan(&a.SID, &a.FriendlyName, &hash, &created, &updated)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	a.AuthTokenHash, a.DateCreated, a.DateUpdated = []byte(hash), parseTime(created), parseTime(updated)
+	return &a, nil
+}
+
+// ListAccounts returns every account, oldest first.
+func (db *DB) ListAccounts(ctx context.Context) ([]*convoseal.Account, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT sid, friendly_name, date_created, date_updated FROM accounts ORDER BY date_created, sid`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*convoseal.Account
+	for rows.Next() {
+		var a convoseal.Account
+		var created, updated string
+		if err := rows.Scan(&a.SID, &a.FriendlyName, &created, &updated); err != nil {
+			return nil, err
+		}
+		a.DateCreated, a.DateUpdated = parseTime(created), parseTime(updated)
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// CountAccounts returns how many accounts exist.
+func (db *DB) CountAccounts(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n)
+	return n, err
+}
+
+// SetAuthTokenHash replaces an account's token hash (rotation).
+func (db *DB) SetAuthTokenHash(ctx context.Context, sid string, hash []byte) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET auth_token_hash = ?, date_updated = ? WHERE sid = ?`, string(hash), fmtTime(db.now()), sid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return convoseal.ErrNotFound
+		}
+		return nil
+	})
+}

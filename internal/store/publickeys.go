@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/convoseal/convoseal"
+)
+
+const publicKeyCols = `sid, account_sid, friendly_name, pem, fingerprint, date_created, date_updated`
+
+func scanPublicKey(s interface{ Scan(...any) error }) (*convoseal.PublicKey, error) {
+	var k convoseal.PublicKey
+	var created, updated string
+	if err := s.Scan(&k.SID, &k.AccountSID, &k.FriendlyName, &k.PEM, &k.Fingerprint, &created, &updated); err != nil {
+		return nil, err
+	}
+	k.DateCreated, k.DateUpdated = parseTime(created), parseTime(updated)
+	return &k, nil
+}
+
+// CreatePublicKey inserts a validated public-key credential.
+func (db *DB) CreatePublicKey(ctx context.Context, k *convoseal.PublicKey) error {
+	now := db.now()
+	k.DateCreated, k.DateUpdated = now, now
+	_, err := db.Write.ExecContext(ctx, `INSERT INTO public_keys (`+publicKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.SID, k.AccountSID, k.FriendlyName, k.PEM, k.Fingerprint, fmtTime(now), fmtTime(now))
+	return err
+}
+
+// GetPublicKey returns one of an account's public keys.
+func (db *DB) GetPublicKey(ctx context.Context, accountSID, sid string) (*convoseal.PublicKey, error) {
+	k, err := scanPublicKey(db.read.QueryRowContext(ctx, `SELECT `+publicKeyCols+` FROM public_keys WHERE account_sid = ? AND sid = ?`, accountSID, sid))
+	return k, notFound(err)
+}
+
+// ListPublicKeys returns a page of an account's public keys, newest first.
+func (db *DB) ListPublicKeys(ctx context.Context, accountSID string, p Page) ([]*convoseal.PublicKey, error) {
+	cond, args := p.where("")
+	rows, err := db.read.QueryContext(ctx, `SELECT `+publicKeyCols+` FROM public_keys WHERE account_sid = ?`+cond+
+		` ORDER BY date_created DESC, sid DESC LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*convoseal.PublicKey
+	for rows.Next() {
+		k, err := scanPublicKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// UpdatePublicKeyName changes a key's friendly name.
+func (db *DB) UpdatePublicKeyName(ctx context.Context, accountSID, sid, name string) (*convoseal.PublicKey, error) {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE public_keys SET friendly_name = ?, date_updated = ? WHERE account_sid = ? AND sid = ?`, name, fmtTime(db.now()), accountSID, sid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return convoseal.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.GetPublicKey(ctx, accountSID, sid)
+}
+
+// DeletePublicKey removes a key unless a Service still uses it (ErrConflict
+// naming the Service) or a transcript not yet completed was sealed with it.
+func (db *DB) DeletePublicKey(ctx context.Context, accountSID, sid string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var svc string
+		err := tx.QueryRowContext(ctx, `SELECT sid FROM services WHERE account_sid = ? AND encryption_credential_sid = ? ORDER BY sid LIMIT 1`, accountSID, sid).Scan(&svc)
+		if err == nil {
+			return fmt.Errorf("%w: Service %s uses this key as its EncryptionCredentialSid; select another key (or none) for it first", convoseal.ErrConflict, svc)
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+		var tr string
+		err = tx.QueryRowContext(ctx, `SELECT sid FROM transcripts WHERE account_sid = ? AND encryption_credential_sid = ? AND status IN ('queued', 'in-progress') LIMIT 1`, accountSID, sid).Scan(&tr)
+		if err == nil {
+			return fmt.Errorf("%w: Transcript %s is being sealed with this key; wait for it to complete", convoseal.ErrConflict, tr)
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM public_keys WHERE account_sid = ? AND sid = ?`, accountSID, sid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return convoseal.ErrNotFound
+		}
+		return nil
+	})
+}

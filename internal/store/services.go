@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/convoseal/convoseal"
+)
+
+const serviceCols = `sid, account_sid, unique_name, friendly_name, language_code, auto_transcribe, auto_redaction, media_redaction,
+	data_logging, webhook_url, webhook_http_method, encryption_credential_sid, version, date_created, date_updated`
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func scanService(s interface{ Scan(...any) error }) (*convoseal.Service, error) {
+	var v convoseal.Service
+	var cred sql.NullString
+	var created, updated string
+	if err := s.Scan(&v.SID, &v.AccountSID, &v.UniqueName, &v.FriendlyName, &v.LanguageCode, &v.AutoTranscribe, &v.AutoRedaction,
+		&v.MediaRedaction, &v.DataLogging, &v.WebhookURL, &v.WebhookHTTPMethod, &cred, &v.Version, &created, &updated); err != nil {
+		return nil, err
+	}
+	v.EncryptionCredentialSID = cred.String
+	v.DateCreated, v.DateUpdated = parseTime(created), parseTime(updated)
+	return &v, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// checkCredential makes sure sid (if any) is one of the account's keys.
+func checkCredential(ctx context.Context, q queryer, accountSID, sid string) error {
+	if sid == "" {
+		return nil
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM public_keys WHERE account_sid = ? AND sid = ?`, accountSID, sid).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return convoseal.Invalidf("EncryptionCredentialSid %s is not one of this account's public keys (create one at /v1/Credentials/PublicKeys)", sid)
+	}
+	return nil
+}
+
+// CreateService inserts a Service; UniqueName is unique per account.
+func (db *DB) CreateService(ctx context.Context, s *convoseal.Service) error {
+	now := db.now()
+	s.DateCreated, s.DateUpdated, s.Version = now, now, 1
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := checkCredential(ctx, tx, s.AccountSID, s.EncryptionCredentialSID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO services (`+serviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.SID, s.AccountSID, s.UniqueName, s.FriendlyName, s.LanguageCode, s.AutoTranscribe, s.AutoRedaction, s.MediaRedaction,
+			s.DataLogging, s.WebhookURL, s.WebhookHTTPMethod, nullable(s.EncryptionCredentialSID), s.Version, fmtTime(now), fmtTime(now))
+		if isUniqueViolation(err) {
+			return convoseal.Conflictf("a Service with UniqueName %q already exists", s.UniqueName)
+		}
+		return err
+	})
+}
+
+// GetService returns one of an account's Services with its attached operators.
+func (db *DB) GetService(ctx context.Context, accountSID, sid string) (*convoseal.Service, error) {
+	return getService(ctx, db.read, accountSID, sid)
+}
+
+func getService(ctx context.Context, q queryer, accountSID, sid string) (*convoseal.Service, error) {
+	s, err := scanService(q.QueryRowContext(ctx, `SELECT `+serviceCols+` FROM services WHERE account_sid = ? AND sid = ?`, accountSID, sid))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if s.OperatorSIDs, err = attachedOperators(ctx, q, sid); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func attachedOperators(ctx context.Context, q queryer, serviceSID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT operator_sid FROM service_operators WHERE service_sid = ? ORDER BY date_created, operator_sid`, serviceSID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var sid string
+		if err := rows.Scan(&sid); err != nil {
+			return nil, err
+		}
+		out = append(out, sid)
+	}
+	return out, rows.Err()
+}
+
+// ListServices returns a page of an account's Services, newest first.
+func (db *DB) ListServices(ctx context.Context, accountSID string, p Page) ([]*convoseal.Service, error) {
+	cond, args := p.where("")
+	rows, err := db.read.QueryContext(ctx, `SELECT `+serviceCols+` FROM services WHERE account_sid = ?`+cond+
+		` ORDER BY date_created DESC, sid DESC LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*convoseal.Service
+	for rows.Next() {
+		s, err := scanService(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, s := range out {
+		if s.OperatorSIDs, err = attachedOperators(ctx, db.read, s.SID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// UpdateService applies fn to the stored Service and saves it, bumping its
+// version. With ifMatch > 0 the update happens only at that version.
+func (db *DB) UpdateService(ctx context.Context, accountSID, sid string, ifMatch int, fn func(*convoseal.Service) error) (*convoseal.Service, error) {
+	var out *convoseal.Service
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		s, err := getService(ctx, tx, accountSID, sid)
+		if err != nil {
+			return err
+		}
+		if ifMatch > 0 && s.Version != ifMatch {
+			return &convoseal.Error{Code: convoseal.CodeConflict, Status: 412, Message: fmt.Sprintf("If-Match version %d does not match the Service's version %d", ifMatch, s.Version)}
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+		if err := checkCredential(ctx, tx, accountSID, s.EncryptionCredentialSID); err != nil {
+			return err
+		}
+		s.Version++
+		s.DateUpdated = db.now()
+		_, err = tx.ExecContext(ctx, `UPDATE services SET unique_name = ?, friendly_name = ?, language_code = ?, auto_transcribe = ?, auto_redaction = ?,
+			media_redaction = ?, data_logging = ?, webhook_url = ?, webhook_http_method = ?, encryption_credential_sid = ?, version = ?, date_updated = ?
+			WHERE account_sid = ? AND sid = ?`,
+			s.UniqueName, s.FriendlyName, s.LanguageCode, s.AutoTranscribe, s.AutoRedaction, s.MediaRedaction, s.DataLogging,
+			s.WebhookURL, s.WebhookHTTPMethod, nullable(s.EncryptionCredentialSID), s.Version, fmtTime(s.DateUpdated), accountSID, sid)
+		if isUniqueViolation(err) {
+			return convoseal.Conflictf("a Service with UniqueName %q already exists", s.UniqueName)
+		}
+		out = s
+		return err
+	})
+	return out, err
+}
+
+// DeleteService removes a Service that has no transcripts.
+func (db *DB) DeleteService(ctx context.Context, accountSID, sid string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM transcripts WHERE account_sid = ? AND service_sid = ?`, accountSID, sid).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			var exists int
+			tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE account_sid = ? AND sid = ?`, accountSID, sid).Scan(&exists)
+			if exists == 0 {
+				return convoseal.ErrNotFound
+			}
+			return convoseal.Conflictf("the Service still has %d transcript(s); delete them first", n)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM service_operators WHERE service_sid IN (SELECT sid FROM services WHERE account_sid = ? AND sid = ?)`, accountSID, sid); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM services WHERE account_sid = ? AND sid = ?`, accountSID, sid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return convoseal.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// AttachOperator attaches an operator (pre-built, or one of the account's
+// custom operators) to a Service. Attaching twice is not an error.
+func (db *DB) AttachOperator(ctx context.Context, accountSID, serviceSID, operatorSID string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := getService(ctx, tx, accountSID, serviceSID); err != nil {
+			return err
+		}
+		if _, err := getOperator(ctx, tx, accountSID, operatorSID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO service_operators (service_sid, operator_sid, date_created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			serviceSID, operatorSID, fmtTime(db.now()))
+		return err
+	})
+}
+
+// DetachOperator removes an attachment.
+func (db *DB) DetachOperator(ctx context.Context, accountSID, serviceSID, operatorSID string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := getService(ctx, tx, accountSID, serviceSID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM service_operators WHERE service_sid = ? AND operator_sid = ?`, serviceSID, operatorSID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return convoseal.ErrNotFound
+		}
+		return nil
+	})
+}
