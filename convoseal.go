@@ -101,10 +101,10 @@ type Sentence struct {
 	SID           string  `json:"sid"`
 	SentenceIndex int     `json:"sentence_index"`
 	MediaChannel  int     `json:"media_channel"`
-	StartTime     float64 `json:"start_time"`
-	EndTime       float64 `json:"end_time"`
+	StartTime     float64 `json:"start_time,string"` // Twilio serves these as strings
+	EndTime       float64 `json:"end_time,string"`
 	Transcript    string  `json:"transcript"`
-	Confidence    float64 `json:"confidence"`
+	Confidence    float64 `json:"confidence,string"`
 	Words         []Word  `json:"words,omitempty"`
 }
 

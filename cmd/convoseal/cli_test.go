@@ -40,7 +40,7 @@ type result struct {
 	code           int
 }
 
-func convoseal(t *testing.T, env []string, args ...string) result {
+func runCLI(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -82,7 +82,7 @@ func TestKeygen(t *testing.T) {
 	interop.RequireTools(t)
 	for _, bits := range []string{"2048", "3072", "4096"} {
 		dir := t.TempDir()
-		r := convoseal(t, nil, "keygen", "--bits", bits, "--dir", dir)
+		r := runCLI(t, nil, "keygen", "--bits", bits, "--dir", dir)
 		r.must(t, 0)
 		priv, pub := filepath.Join(dir, "private_key.pem"), filepath.Join(dir, "public_key.pem")
 		if m := mode(t, priv); m != 0o600 {
@@ -106,16 +106,16 @@ func TestKeygen(t *testing.T) {
 
 func TestKeygenRefusals(t *testing.T) {
 	dir := t.TempDir()
-	convoseal(t, nil, "keygen", "--dir", dir).must(t, 0)
+	runCLI(t, nil, "keygen", "--dir", dir).must(t, 0)
 	before, _ := os.ReadFile(filepath.Join(dir, "private_key.pem"))
-	convoseal(t, nil, "keygen", "--dir", dir).must(t, 1, "already exists")
+	runCLI(t, nil, "keygen", "--dir", dir).must(t, 1, "already exists")
 	after, _ := os.ReadFile(filepath.Join(dir, "private_key.pem"))
 	if !bytes.Equal(before, after) {
 		t.Fatal("keygen overwrote a private key")
 	}
-	convoseal(t, nil, "keygen", "--bits", "1024", "--dir", t.TempDir()).must(t, 2, "--bits must be")
-	convoseal(t, nil, "keygen", "extra").must(t, 2)
-	convoseal(t, []string{"CONVOSEAL_PASSPHRASE="}, "keygen", "--encrypt", "--dir", t.TempDir()).must(t, 3, "empty")
+	runCLI(t, nil, "keygen", "--bits", "1024", "--dir", t.TempDir()).must(t, 2, "--bits must be")
+	runCLI(t, nil, "keygen", "extra").must(t, 2)
+	runCLI(t, []string{"CONVOSEAL_PASSPHRASE="}, "keygen", "--encrypt", "--dir", t.TempDir()).must(t, 3, "empty")
 }
 
 // TestKeygenEncrypted: a passphrase-protected key is standard PKCS#8 that
@@ -124,7 +124,7 @@ func TestKeygenEncrypted(t *testing.T) {
 	interop.RequireTools(t)
 	dir := t.TempDir()
 	pass := []string{"CONVOSEAL_PASSPHRASE=s3cret pass"}
-	convoseal(t, pass, "keygen", "--encrypt", "--dir", dir).must(t, 0)
+	runCLI(t, pass, "keygen", "--encrypt", "--dir", dir).must(t, 0)
 	priv := filepath.Join(dir, "private_key.pem")
 	pemBytes, _ := os.ReadFile(priv)
 	if !bytes.Contains(pemBytes, []byte("BEGIN ENCRYPTED PRIVATE KEY")) {
@@ -135,13 +135,13 @@ func TestKeygenEncrypted(t *testing.T) {
 	body, key, iv := interop.PythonSeal(t, filepath.Join(dir, "public_key.pem"), []byte(`{"a":1}`))
 	f := filepath.Join(t.TempDir(), "a.bin")
 	os.WriteFile(f, body, 0o600)
-	r := convoseal(t, pass, "decrypt", "--private-key", priv, "--iv", iv, "--encrypted-key", key, f)
+	r := runCLI(t, pass, "decrypt", "--private-key", priv, "--iv", iv, "--encrypted-key", key, f)
 	r.must(t, 0)
 	if r.stdout != "{\n  \"a\": 1\n}\n" {
 		t.Fatalf("stdout %q", r.stdout)
 	}
-	convoseal(t, []string{"CONVOSEAL_PASSPHRASE=wrong"}, "decrypt", "--private-key", priv, "--iv", iv, "--encrypted-key", key, f).must(t, 3, "wrong passphrase")
-	r = convoseal(t, nil, "decrypt", "--private-key", priv, "--passphrase-env", "NO_SUCH_VAR_SET", "--iv", iv, "--encrypted-key", key, f)
+	runCLI(t, []string{"CONVOSEAL_PASSPHRASE=wrong"}, "decrypt", "--private-key", priv, "--iv", iv, "--encrypted-key", key, f).must(t, 3, "wrong passphrase")
+	r = runCLI(t, nil, "decrypt", "--private-key", priv, "--passphrase-env", "NO_SUCH_VAR_SET", "--iv", iv, "--encrypted-key", key, f)
 	r.must(t, 3, "passphrase")
 }
 
@@ -175,28 +175,28 @@ func TestDecryptFile(t *testing.T) {
 	json.Indent(&want, []byte(doc), "", "  ")
 	want.WriteByte('\n')
 	for _, key := range []string{f.keys.Private, f.keys.PrivatePKCS8} {
-		r := convoseal(t, nil, "decrypt", "--private-key", key, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file)
+		r := runCLI(t, nil, "decrypt", "--private-key", key, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file)
 		r.must(t, 0)
 		if r.stdout != want.String() {
 			t.Fatalf("stdout %q, want pretty JSON %q", r.stdout, want.String())
 		}
 	}
-	r := convoseal(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file)
+	r := runCLI(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file)
 	r.must(t, 0)
 	if r.stdout != doc {
 		t.Fatalf("--raw changed the plaintext: %q", r.stdout)
 	}
 
 	out := filepath.Join(t.TempDir(), "plain.json")
-	convoseal(t, nil, "decrypt", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 0)
+	runCLI(t, nil, "decrypt", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 0)
 	if m := mode(t, out); m != 0o600 {
 		t.Fatalf("output mode %o, want 0600", m)
 	}
 	if got, _ := os.ReadFile(out); string(got) != want.String() {
 		t.Fatalf("output file %q", got)
 	}
-	convoseal(t, nil, "decrypt", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 1, "exists")
-	convoseal(t, nil, "decrypt", "--force", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 0)
+	runCLI(t, nil, "decrypt", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 1, "exists")
+	runCLI(t, nil, "decrypt", "--force", "-o", out, "--private-key", f.keys.Private, "--iv", f.ivB64, "--encrypted-key", f.keyB64, f.file).must(t, 0)
 }
 
 func TestDecryptFileRefusals(t *testing.T) {
@@ -232,7 +232,7 @@ func TestDecryptFileRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := convoseal(t, nil, append([]string{"decrypt"}, c.args...)...)
+			r := runCLI(t, nil, append([]string{"decrypt"}, c.args...)...)
 			r.must(t, c.code, c.says...)
 			if r.stdout != "" {
 				t.Fatalf("wrote to stdout on failure: %q", r.stdout)
@@ -278,14 +278,14 @@ func TestDecryptURLs(t *testing.T) {
 	pub, _ := seal.ParsePublicKey(pemBytes)
 	s := newArtifactServer(t, f, seal.Fingerprint(pub))
 
-	r := convoseal(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, s.URL+"/a/sentences?X-Signature=abc", s.URL+"/a/result-1")
+	r := runCLI(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, s.URL+"/a/sentences?X-Signature=abc", s.URL+"/a/result-1")
 	r.must(t, 0)
 	if r.stdout != doc+doc {
 		t.Fatalf("stdout %q", r.stdout)
 	}
 
 	dir := t.TempDir()
-	convoseal(t, nil, "decrypt", "-o", dir, "--private-key", f.keys.Private, s.URL+"/a/sentences?sig=1", s.URL+"/a/result-1").must(t, 0)
+	runCLI(t, nil, "decrypt", "-o", dir, "--private-key", f.keys.Private, s.URL+"/a/sentences?sig=1", s.URL+"/a/result-1").must(t, 0)
 	for _, n := range []string{"sentences.json", "result-1.json"} {
 		if m := mode(t, filepath.Join(dir, n)); m != 0o600 {
 			t.Fatalf("%s mode %o", n, m)
@@ -295,19 +295,19 @@ func TestDecryptURLs(t *testing.T) {
 	// The wrong key with matdesc naming the right one: both fingerprints.
 	other, _ := os.ReadFile(f.otherPriv)
 	otherKey, _ := seal.ParsePrivateKey(other, nil)
-	r = convoseal(t, nil, "decrypt", "--private-key", f.otherPriv, s.URL+"/a/with-matdesc")
+	r = runCLI(t, nil, "decrypt", "--private-key", f.otherPriv, s.URL+"/a/with-matdesc")
 	r.must(t, exitWrongKey, "not encrypted for this key", seal.Fingerprint(pub), seal.Fingerprint(&otherKey.PublicKey))
 
-	r = convoseal(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/expired?X-Amz-Signature=SECRETSIG")
+	r = runCLI(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/expired?X-Amz-Signature=SECRETSIG")
 	r.must(t, exitDownload, "HTTP 403", "expired")
 	if strings.Contains(r.stderr, "SECRETSIG") {
 		t.Fatalf("error echoes the URL's signature: %s", r.stderr)
 	}
-	convoseal(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/missing").must(t, exitDownload, "HTTP 404")
-	convoseal(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/no-iv").must(t, exitEnvelope, "x-amz-meta-x-amz-iv is missing")
+	runCLI(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/missing").must(t, exitDownload, "HTTP 404")
+	runCLI(t, nil, "decrypt", "--private-key", f.keys.Private, s.URL+"/a/no-iv").must(t, exitEnvelope, "x-amz-meta-x-amz-iv is missing")
 
 	// Several inputs: each is attempted, the first failure sets the exit code.
-	r = convoseal(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, s.URL+"/a/expired", s.URL+"/a/sentences")
+	r = runCLI(t, nil, "decrypt", "--raw", "--private-key", f.keys.Private, s.URL+"/a/expired", s.URL+"/a/sentences")
 	r.must(t, exitDownload, "some inputs could not be decrypted")
 	if r.stdout != doc {
 		t.Fatalf("the good input was not decrypted: %q", r.stdout)
@@ -316,7 +316,7 @@ func TestDecryptURLs(t *testing.T) {
 
 func TestHelpDocumentsExitCodes(t *testing.T) {
 	for _, cmd := range []string{"decrypt", "keygen"} {
-		r := convoseal(t, nil, cmd, "--help")
+		r := runCLI(t, nil, cmd, "--help")
 		r.must(t, 0)
 		if !strings.Contains(r.stdout, "Exit codes:") || !strings.Contains(r.stdout, "not encrypted for this key") {
 			t.Fatalf("%s --help lacks the exit codes:\n%s", cmd, r.stdout)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +46,13 @@ type DB struct {
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL
 // mode with full synchronous commits, and applies migrations.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	// Create the file 0600 first: SQLite gives its -wal and -shm files the
+	// database file's permissions.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", path, err)
+	} else {
+		f.Close()
+	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {

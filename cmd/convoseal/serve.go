@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/auth"
+	"github.com/convoseal/convoseal/internal/blob"
+	"github.com/convoseal/convoseal/internal/httpapi"
+	"github.com/convoseal/convoseal/internal/keyring"
+	"github.com/convoseal/convoseal/internal/media"
+	"github.com/convoseal/convoseal/internal/operators"
+	"github.com/convoseal/convoseal/internal/pipeline"
+	"github.com/convoseal/convoseal/internal/store"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+type serveOptions struct {
+	data              string
+	addr              string
+	publicURL         string
+	allowPrivateMedia bool
+	urlExpiry         time.Duration
+	workers           int
+	kekFile           string
+	logLevel          string
+	logFormat         string
+	shutdownTimeout   time.Duration
+}
+
+func newServeCommand() *cobra.Command {
+	o := serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the convoseal service (Twilio Conversational Intelligence v2 API)",
+		Long: `serve runs the API and the transcript pipeline in one process, on embedded
+defaults: metadata in SQLite (WAL) and sealed artifacts in a local blob
+directory, both under --data.
+
+On first start it creates an account: from $CONVOSEAL_ACCOUNT_SID and
+$CONVOSEAL_AUTH_TOKEN when both are set, otherwise with fresh credentials that
+are printed once and written to <data>/credentials (mode 0600). It also creates
+the server key-encryption key (<data>/kek, 0600), which seals artifacts of
+Services without a customer key, and the key that signs download locations
+(<data>/url-signing.key, 0600).
+
+Every flag can also be set with an environment variable: --public-url is
+$CONVOSEAL_PUBLIC_URL, and so on.
+
+Point a Twilio SDK at it by rewriting the hosts intelligence.twilio.com and
+accounts.twilio.com to --public-url; use a host name such as localhost, not a
+dotted IP, since twilio-go reshapes dotted hosts.`,
+		Example: `  convoseal serve
+  convoseal serve --data /var/lib/convoseal --addr 0.0.0.0:8080 --public-url https://ci.example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd.Flags()); err != nil {
+				return withCode(exitUsage, err)
+			}
+			return serve(cmd.Context(), o, cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.data, "data", "./convoseal-data", "directory for the database, blobs and keys")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.publicURL, "public-url", "", "base URL clients reach the service at (default http://<addr>)")
+	f.BoolVar(&o.allowPrivateMedia, "allow-private-media", false, "allow media URLs on loopback, private and link-local addresses (testing only)")
+	f.DurationVar(&o.urlExpiry, "url-expiry", 15*time.Minute, "lifetime of signed download locations")
+	f.IntVar(&o.workers, "workers", 4, "transcripts processed concurrently")
+	f.StringVar(&o.kekFile, "kek-file", "", "server key-encryption key file (default <data>/kek, created if missing)")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.logFormat, "log-format", "json", "json or text")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM")
+	return cmd
+}
+
+// bindEnv sets every flag not given on the command line from CONVOSEAL_<NAME>.
+func bindEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if fl.Changed || err != nil {
+			return
+		}
+		env := "CONVOSEAL_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := fs.Set(fl.Name, v); e != nil {
+				err = fmt.Errorf("$%s: %w", env, e)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(level, format string, w *os.File) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageErrorf("--log-level must be debug, info, warn or error")
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, usageErrorf("--log-format must be json or text")
+}
+
+func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte) (int, error) }) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	log, err := newLogger(o.logLevel, o.logFormat, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if o.workers < 0 || o.workers > 256 {
+		return usageErrorf("--workers must be from 0 to 256")
+	}
+	if o.urlExpiry < time.Second || o.urlExpiry > 7*24*time.Hour {
+		return usageErrorf("--url-expiry must be between 1s and 168h")
+	}
+	publicURL := strings.TrimRight(o.publicURL, "/")
+	if publicURL == "" {
+		publicURL = "http://" + o.addr
+	}
+	if !strings.HasPrefix(publicURL, "http://") && !strings.HasPrefix(publicURL, "https://") {
+		return usageErrorf("--public-url must start with http:// or https://")
+	}
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	db, err := store.OpenSQLite(ctx, filepath.Join(o.data, "convoseal.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := bootstrapAccount(ctx, db, o.data, console); err != nil {
+		return err
+	}
+	for _, op := range operators.Prebuilt() {
+		if err := db.UpsertPrebuiltOperator(ctx, op); err != nil {
+			return fmt.Errorf("installing pre-built operators: %w", err)
+		}
+	}
+
+	kekPath := o.kekFile
+	if kekPath == "" {
+		kekPath = filepath.Join(o.data, "kek")
+	}
+	kek, err := keyring.LoadOrCreateKEK(kekPath)
+	if err != nil {
+		return err
+	}
+	keys := keyring.New(kek, nil, db)
+
+	signingKey, err := blob.LoadOrCreateKey(filepath.Join(o.data, "url-signing.key"))
+	if err != nil {
+		return err
+	}
+	blobs, err := blob.NewLocal(filepath.Join(o.data, "blobs"), publicURL, signingKey)
+	if err != nil {
+		return err
+	}
+	defer blobs.Close()
+
+	fetcher := &media.Fetcher{AllowPrivate: o.allowPrivateMedia}
+	p := &pipeline.Pipeline{DB: db, Blobs: blobs, Keys: keys, Fetcher: fetcher, Log: log}
+	queue, err := pipeline.NewSQLiteQueue(ctx, db.Write, p, pipeline.QueueConfig{Workers: o.workers, Solo: true}, log)
+	if err != nil {
+		return err
+	}
+
+	api := &httpapi.Server{DB: db, Blobs: blobs, Keys: keys, Queue: queue, Fetcher: fetcher, PublicURL: publicURL,
+		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobs.Handler()}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.addr, err)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if o.workers > 0 {
+		if err := queue.Start(ctx); err != nil {
+			return err
+		}
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("convoseal serving", "addr", ln.Addr().String(), "public_url", publicURL, "data", o.data, "workers", o.workers,
+		"allow_private_media", o.allowPrivateMedia)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests and jobs")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if o.workers > 0 {
+		err = errors.Join(err, queue.Stop(shutdownCtx))
+	}
+	log.Info("stopped")
+	return err
+}
+
+// bootstrapAccount creates the first account on an empty database.
+func bootstrapAccount(ctx context.Context, db *store.DB, dataDir string, console interface{ Write([]byte) (int, error) }) error {
+	sid, token := os.Getenv("CONVOSEAL_ACCOUNT_SID"), os.Getenv("CONVOSEAL_AUTH_TOKEN")
+	if (sid == "") != (token == "") {
+		return usageErrorf("set both CONVOSEAL_ACCOUNT_SID and CONVOSEAL_AUTH_TOKEN, or neither")
+	}
+	if sid != "" {
+		if !convoseal.ValidSID(convoseal.PrefixAccount, sid) {
+			return usageErrorf("CONVOSEAL_ACCOUNT_SID must be AC followed by 32 hexadecimal digits")
+		}
+		if !auth.ValidToken(token) {
+			return usageErrorf("CONVOSEAL_AUTH_TOKEN must be 32 lowercase hexadecimal digits")
+		}
+		sid = convoseal.NormalizeSID(sid)
+		if _, err := db.GetAccount(ctx, sid); err == nil {
+			return nil
+		} else if !errors.Is(err, convoseal.ErrNotFound) {
+			return err
+		}
+		return db.CreateAccount(ctx, &convoseal.Account{SID: sid, FriendlyName: "bootstrap", AuthTokenHash: auth.Hash(token)})
+	}
+	n, err := db.CountAccounts(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	sid, token = convoseal.NewSID(convoseal.PrefixAccount), auth.NewToken()
+	path := filepath.Join(dataDir, "credentials")
+	content := fmt.Sprintf("CONVOSEAL_ACCOUNT_SID=%s\nCONVOSEAL_AUTH_TOKEN=%s\n", sid, token)
+	if err := writeNewFile(path, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := db.CreateAccount(ctx, &convoseal.Account{SID: sid, FriendlyName: "first account", AuthTokenHash: auth.Hash(token)}); err != nil {
+		os.Remove(path)
+		return err
+	}
+	fmt.Fprintf(console, "\nCreated the first account (shown once; also in %s, mode 0600):\n  Account SID: %s\n  Auth Token:  %s\n\n", path, sid, token)
+	return nil
+}

@@ -1,0 +1,246 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/store"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// form holds a request's parameters (query and, for POST, the urlencoded body)
+// and collects the first validation error.
+type form struct {
+	v   url.Values
+	err *convoseal.Error
+}
+
+// parseForm reads parameters. Bodies other than urlencoded forms are refused.
+func parseForm(r *http.Request) (*form, error) {
+	if r.Method == http.MethodPost {
+		ct := r.Header.Get("Content-Type")
+		if ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+			return nil, &convoseal.Error{Code: convoseal.CodeInvalidParameter, Status: http.StatusUnsupportedMediaType,
+				Message: "request body must be application/x-www-form-urlencoded"}
+		}
+	}
+	if err := r.ParseForm(); err != nil {
+		if strings.Contains(err.Error(), "request body too large") {
+			return nil, &convoseal.Error{Code: convoseal.CodeTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than " + itoa(MaxBodyBytes) + " bytes"}
+		}
+		return nil, convoseal.Invalidf("the request parameters cannot be parsed as a form")
+	}
+	return &form{v: r.Form}, nil
+}
+
+func (f *form) fail(format string, args ...any) {
+	if f.err == nil {
+		f.err = convoseal.Invalidf(format, args...)
+	}
+}
+
+func (f *form) has(name string) bool { _, ok := f.v[name]; return ok }
+
+// str returns a string parameter of at most max bytes of valid UTF-8.
+func (f *form) str(name string, max int) string {
+	v := f.v.Get(name)
+	if len(v) > max {
+		f.fail("%s is too long (%d bytes; at most %d)", name, len(v), max)
+		return ""
+	}
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		f.fail("%s is not valid UTF-8 text", name)
+		return ""
+	}
+	return v
+}
+
+// required is str that must be present and non-blank.
+func (f *form) required(name string, max int) string {
+	v := f.str(name, max)
+	if f.err == nil && strings.TrimSpace(v) == "" {
+		f.fail("Missing required parameter %s", name)
+	}
+	return v
+}
+
+// boolean parses true/false (any case); def when absent.
+func (f *form) boolean(name string, def bool) bool {
+	if !f.has(name) {
+		return def
+	}
+	switch strings.ToLower(strings.TrimSpace(f.v.Get(name))) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	f.fail("%s must be true or false", name)
+	return def
+}
+
+// sid parses a SID with the given prefix; empty when absent.
+func (f *form) sid(name, prefix string) string {
+	v := f.v.Get(name)
+	if v == "" {
+		return ""
+	}
+	if !convoseal.ValidSID(prefix, v) {
+		f.fail("%s must be a %s SID (%s followed by 32 hexadecimal digits)", name, prefix, prefix)
+		return ""
+	}
+	return convoseal.NormalizeSID(v)
+}
+
+// timestamp parses an ISO 8601 / RFC 3339 date-time; nil when absent.
+func (f *form) timestamp(name string) *time.Time {
+	v := f.v.Get(name)
+	if v == "" {
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			t = t.UTC()
+			return &t
+		}
+	}
+	f.fail("%s must be an ISO 8601 date-time such as 2024-01-31T12:00:00Z", name)
+	return nil
+}
+
+// oneOf returns the parameter if it is one of allowed (case-sensitive), def when absent.
+func (f *form) oneOf(name, def string, allowed ...string) string {
+	v := f.v.Get(name)
+	if v == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	f.fail("%s must be one of %s", name, strings.Join(allowed, ", "))
+	return def
+}
+
+// pathSID validates a SID taken from the URL path. A malformed SID is a 404
+// like an unknown one: the client named no resource that can exist.
+func pathSID(r *http.Request, name, prefix string) (string, *convoseal.Error) {
+	v := r.PathValue(name)
+	if !convoseal.ValidSID(prefix, v) {
+		if len(v) > 64 {
+			v = v[:64] + "…"
+		}
+		return "", convoseal.NotFoundf("The requested resource was not found: %q is not a %s SID (%s followed by 32 hexadecimal digits)", v, prefix, prefix)
+	}
+	return convoseal.NormalizeSID(v), nil
+}
+
+// paging is a list request's PageSize, Page and PageToken.
+type paging struct {
+	size   int
+	number int
+	token  string // cursor (decoded)
+}
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 1000
+)
+
+func (f *form) paging() paging {
+	p := paging{size: defaultPageSize}
+	if v := f.v.Get("PageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			f.fail("PageSize must be a whole number from 1 to %d", maxPageSize)
+		} else {
+			p.size = n
+		}
+	}
+	if v := f.v.Get("Page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1_000_000 {
+			f.fail("Page must be a whole number from 0")
+		} else {
+			p.number = n
+		}
+	}
+	if v := f.v.Get("PageToken"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(b) > 256 || !utf8.Valid(b) {
+			f.fail("PageToken is not a token this server issued")
+		} else {
+			p.token = string(b)
+		}
+	}
+	return p
+}
+
+// storePage asks the store for one row more than a page, to learn whether a
+// next page exists.
+func (p paging) storePage() store.Page { return store.Page{Size: p.size + 1, After: p.token} }
+
+// listMeta is Twilio's list envelope "meta".
+type listMeta struct {
+	FirstPageURL    string  `json:"first_page_url"`
+	Key             string  `json:"key"`
+	NextPageURL     *string `json:"next_page_url"`
+	Page            int     `json:"page"`
+	PageSize        int     `json:"page_size"`
+	PreviousPageURL *string `json:"previous_page_url"`
+	URL             string  `json:"url"`
+}
+
+// meta builds the envelope for a page. next is the cursor of the next page,
+// or "" at the end; filters are the list's own query parameters, carried into
+// the page URLs.
+func (s *Server) meta(r *http.Request, key string, p paging, next string, filters url.Values) listMeta {
+	base := s.PublicURL + r.URL.Path
+	pageURL := func(number int, token string) string {
+		q := url.Values{}
+		for k, vs := range filters {
+			for _, v := range vs {
+				if v != "" {
+					q.Add(k, v)
+				}
+			}
+		}
+		q.Set("PageSize", itoa(p.size))
+		q.Set("Page", itoa(number))
+		if token != "" {
+			q.Set("PageToken", base64.RawURLEncoding.EncodeToString([]byte(token)))
+		}
+		return base + "?" + q.Encode()
+	}
+	m := listMeta{
+		FirstPageURL: pageURL(0, ""),
+		Key:          key,
+		Page:         p.number,
+		PageSize:     p.size,
+		URL:          pageURL(p.number, p.token),
+	}
+	if next != "" {
+		u := pageURL(p.number+1, next)
+		m.NextPageURL = &u
+	}
+	return m
+}
+
+// pick returns named parameters of the request, for carrying filters into page URLs.
+func pick(f *form, names ...string) url.Values {
+	out := url.Values{}
+	for _, n := range names {
+		if v := f.v.Get(n); v != "" {
+			out.Set(n, v)
+		}
+	}
+	return out
+}

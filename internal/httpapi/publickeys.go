@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/seal"
+)
+
+const maxFriendlyName = 64
+
+func (s *Server) createPublicKey(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	pemText := f.required("PublicKey", seal.MaxKeyFileSize)
+	name := f.str("FriendlyName", maxFriendlyName)
+	if owner := f.sid("AccountSid", convoseal.PrefixAccount); owner != "" && owner != accountSID(r) {
+		f.fail("AccountSid %s is not the authenticated account; subaccounts are not supported", owner)
+	}
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	pub, err := seal.ParsePublicKey([]byte(pemText))
+	if err != nil {
+		// seal's errors never contain key material.
+		writeError(w, convoseal.Invalidf("PublicKey is not acceptable: %s", err))
+		return
+	}
+	k := &convoseal.PublicKey{SID: convoseal.NewSID(convoseal.PrefixPublicKey), AccountSID: accountSID(r), FriendlyName: name,
+		PEM: normalizedPEM(pemText), Fingerprint: seal.Fingerprint(pub)}
+	if err := s.DB.CreatePublicKey(r.Context(), k); err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.publicKeyJSON(k))
+}
+
+// normalizedPEM stores the key as given, trimmed; seal.ParsePublicKey has
+// accepted it.
+func normalizedPEM(p string) string { return strings.TrimSpace(p) + "\n" }
+
+func (s *Server) fetchPublicKey(w http.ResponseWriter, r *http.Request) {
+	sid, perr := pathSID(r, "sid", convoseal.PrefixPublicKey)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	k, err := s.DB.GetPublicKey(r.Context(), accountSID(r), sid)
+	if err != nil {
+		s.fail(w, r, err, "/v1/Credentials/PublicKeys/"+sid)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.publicKeyJSON(k))
+}
+
+func (s *Server) listPublicKeys(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	p := f.paging()
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	keys, err := s.DB.ListPublicKeys(r.Context(), accountSID(r), p.storePage())
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	next := ""
+	if len(keys) > p.size {
+		keys = keys[:p.size]
+		last := keys[len(keys)-1]
+		next = cursor(last.DateCreated, last.SID)
+	}
+	out := make([]publicKeyJSON, len(keys))
+	for i, k := range keys {
+		out[i] = s.publicKeyJSON(k)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"credentials": out, "meta": s.meta(r, "credentials", p, next, nil)})
+}
+
+func (s *Server) updatePublicKey(w http.ResponseWriter, r *http.Request) {
+	sid, perr := pathSID(r, "sid", convoseal.PrefixPublicKey)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	name := f.str("FriendlyName", maxFriendlyName)
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	if !f.has("FriendlyName") {
+		k, err := s.DB.GetPublicKey(r.Context(), accountSID(r), sid)
+		if err != nil {
+			s.fail(w, r, err, "/v1/Credentials/PublicKeys/"+sid)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.publicKeyJSON(k))
+		return
+	}
+	k, err := s.DB.UpdatePublicKeyName(r.Context(), accountSID(r), sid, name)
+	if err != nil {
+		s.fail(w, r, err, "/v1/Credentials/PublicKeys/"+sid)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.publicKeyJSON(k))
+}
+
+func (s *Server) deletePublicKey(w http.ResponseWriter, r *http.Request) {
+	sid, perr := pathSID(r, "sid", convoseal.PrefixPublicKey)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	err := s.DB.DeletePublicKey(r.Context(), accountSID(r), sid)
+	if errors.Is(err, convoseal.ErrConflict) {
+		writeError(w, convoseal.Conflictf("Cannot delete public key %s: %s", sid, strings.TrimPrefix(err.Error(), convoseal.ErrConflict.Error()+": ")))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err, "/v1/Credentials/PublicKeys/"+sid)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,185 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/convoseal/convoseal"
+)
+
+var (
+	uniqueNamePattern   = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
+	languageCodePattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+)
+
+// serviceParams applies the form's Service fields to v (only those present).
+func serviceParams(f *form, v *convoseal.Service, creating bool) {
+	if creating || f.has("UniqueName") {
+		name := f.required("UniqueName", 64)
+		if f.err == nil && !uniqueNamePattern.MatchString(name) {
+			f.fail("UniqueName must be 1 to 64 letters, digits, '.', '-' or '_'")
+		}
+		v.UniqueName = name
+	}
+	if f.has("FriendlyName") {
+		v.FriendlyName = f.str("FriendlyName", maxFriendlyName)
+	}
+	if creating || f.has("LanguageCode") {
+		lc := f.str("LanguageCode", 16)
+		if lc == "" {
+			lc = "en-US"
+		}
+		if f.err == nil && !languageCodePattern.MatchString(lc) {
+			f.fail("LanguageCode must be a BCP 47 tag such as en-US")
+		}
+		v.LanguageCode = lc
+	}
+	v.AutoTranscribe = f.boolean("AutoTranscribe", v.AutoTranscribe)
+	v.AutoRedaction = f.boolean("AutoRedaction", v.AutoRedaction)
+	v.MediaRedaction = f.boolean("MediaRedaction", v.MediaRedaction)
+	if f.has("DataLogging") && f.boolean("DataLogging", false) != v.DataLogging && f.err == nil {
+		f.err = &convoseal.Error{Code: convoseal.CodeInvalidParameter, Status: http.StatusForbidden,
+			Message: "DataLogging cannot be changed through the API; the operator sets it with `convoseal services data-logging`"}
+	}
+	if f.has("WebhookUrl") {
+		u := f.str("WebhookUrl", 2048)
+		if u != "" {
+			pu, err := url.Parse(u)
+			if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+				f.fail("WebhookUrl must be an absolute http or https URL")
+			}
+		}
+		v.WebhookURL = u
+	}
+	if creating || f.has("WebhookHttpMethod") {
+		def := v.WebhookHTTPMethod
+		if def == "" {
+			def = "POST"
+		}
+		v.WebhookHTTPMethod = f.oneOf("WebhookHttpMethod", def, "GET", "POST", "NULL")
+	}
+	if f.has("EncryptionCredentialSid") {
+		v.EncryptionCredentialSID = f.sid("EncryptionCredentialSid", convoseal.PrefixPublicKey)
+	}
+}
+
+func (s *Server) createService(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	v := &convoseal.Service{SID: convoseal.NewSID(convoseal.PrefixService), AccountSID: accountSID(r)}
+	serviceParams(f, v, true)
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	if err := s.DB.CreateService(r.Context(), v); err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	v.OperatorSIDs = []string{}
+	writeJSON(w, http.StatusCreated, s.serviceJSON(v))
+}
+
+func (s *Server) fetchService(w http.ResponseWriter, r *http.Request) {
+	sid, perr := pathSID(r, "sid", convoseal.PrefixService)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	v, err := s.DB.GetService(r.Context(), accountSID(r), sid)
+	if err != nil {
+		s.fail(w, r, err, "/v2/Services/"+sid)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.serviceJSON(v))
+}
+
+func (s *Server) listServices(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	p := f.paging()
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	list, err := s.DB.ListServices(r.Context(), accountSID(r), p.storePage())
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	next := ""
+	if len(list) > p.size {
+		list = list[:p.size]
+		next = cursor(list[len(list)-1].DateCreated, list[len(list)-1].SID)
+	}
+	out := make([]serviceJSON, len(list))
+	for i, v := range list {
+		out[i] = s.serviceJSON(v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"services": out, "meta": s.meta(r, "services", p, next, nil)})
+}
+
+// ifMatch reads the optional If-Match header (a version number).
+func ifMatch(r *http.Request) (int, *convoseal.Error) {
+	h := strings.Trim(strings.TrimSpace(r.Header.Get("If-Match")), `"`)
+	if h == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(h)
+	if err != nil || n < 1 {
+		return 0, convoseal.Invalidf("If-Match must be a version number")
+	}
+	return n, nil
+}
+
+func (s *Server) updateService(w http.ResponseWriter, r *http.Request) {
+	sid, perr := pathSID(r, "sid", convoseal.PrefixService)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	version, verr := ifMatch(r)
+	if verr != nil {
+		writeError(w, verr)
+		return
+	}
+	v, err := s.DB.UpdateService(r.Context(), accountSID(r), sid, version, func(v *convoseal.Service) error {
+		serviceParams(f, v, false)
+		if f.err != nil {
+			return f.err
+		}
+		return nil
+	})
+	if err != nil {
+		s.fail(w, r, err, "/v2/Services/"+sid)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.serviceJSON(v))
+}
+
+func (s *Server) deleteService(w http.ResponseWriter, r *http.Request) {
+	sid, perr := pathSID(r, "sid", convoseal.PrefixService)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	if err := s.DB.DeleteService(r.Context(), accountSID(r), sid); err != nil {
+		s.fail(w, r, err, "/v2/Services/"+sid)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

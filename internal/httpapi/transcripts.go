@@ -1,0 +1,575 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/media"
+	"github.com/convoseal/convoseal/internal/pipeline"
+	"github.com/convoseal/convoseal/seal"
+)
+
+const (
+	maxCustomerKey = 64
+	maxMediaURL    = 2048 // for http(s) URLs; data: URLs are bounded by the body limit
+)
+
+// parseChannel validates the Channel parameter and returns the channel as it
+// will be stored (with an inline data: URL replaced by a marker) and the
+// media URL.
+func parseChannel(raw string) (stored json.RawMessage, mediaURL, sourceSID string, err *convoseal.Error) {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var ch map[string]any
+	if dec.Decode(&ch) != nil || ch == nil || dec.More() {
+		return nil, "", "", convoseal.Invalidf("Channel must be a JSON object such as {\"media_properties\":{\"media_url\":\"https://…\"}}")
+	}
+	mp, ok := ch["media_properties"].(map[string]any)
+	if !ok {
+		return nil, "", "", convoseal.Invalidf("Channel.media_properties must be an object with a media_url")
+	}
+	mediaURL, ok = mp["media_url"].(string)
+	if !ok || strings.TrimSpace(mediaURL) == "" {
+		return nil, "", "", convoseal.Invalidf("Channel.media_properties.media_url is required (an https:, http: or data: URL)")
+	}
+	if v, present := mp["source_sid"]; present {
+		if sourceSID, ok = v.(string); !ok || len(sourceSID) > 64 {
+			return nil, "", "", convoseal.Invalidf("Channel.media_properties.source_sid must be a string of at most 64 characters")
+		}
+	}
+	if p, present := ch["participants"]; present {
+		if _, ok := p.([]any); !ok {
+			return nil, "", "", convoseal.Invalidf("Channel.participants must be an array")
+		}
+	}
+	scheme, _, _ := strings.Cut(mediaURL, ":")
+	switch strings.ToLower(scheme) {
+	case "data":
+		mp["media_url"] = pipeline.SealedSourceURL
+	case "http", "https":
+		if len(mediaURL) > maxMediaURL {
+			return nil, "", "", convoseal.Invalidf("Channel.media_properties.media_url is longer than %d characters", maxMediaURL)
+		}
+	default:
+		return nil, "", "", convoseal.Invalidf("Channel.media_properties.media_url must be an https:, http: or data: URL")
+	}
+	b, _ := json.Marshal(ch)
+	if len(b) > 64<<10 {
+		return nil, "", "", convoseal.Invalidf("Channel is too large (at most 64 KiB besides an inline data: URL)")
+	}
+	return b, mediaURL, sourceSID, nil
+}
+
+func (s *Server) createTranscript(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	serviceSID := f.sid("ServiceSid", convoseal.PrefixService)
+	if f.err == nil && serviceSID == "" {
+		f.fail("Missing required parameter ServiceSid")
+	}
+	channelRaw := f.required("Channel", MaxBodyBytes)
+	customerKey := f.str("CustomerKey", maxCustomerKey)
+	start := f.timestamp("MediaStartTime")
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	channel, mediaURL, sourceSID, cerr := parseChannel(channelRaw)
+	if cerr != nil {
+		writeError(w, cerr)
+		return
+	}
+	t := &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: accountSID(r), ServiceSID: serviceSID,
+		Channel: channel, MediaURL: mediaURL, SourceSID: sourceSID, CustomerKey: customerKey, MediaStartTime: start}
+	ctx := r.Context()
+
+	inline := strings.HasPrefix(strings.ToLower(mediaURL), "data:")
+	if inline {
+		// Check the service exists before storing anything for it.
+		if _, err := s.DB.GetService(ctx, t.AccountSID, serviceSID); err != nil {
+			s.fail(w, r, err, "ServiceSid "+serviceSID)
+			return
+		}
+		if err := s.storeInlineSource(ctx, t, mediaURL); err != nil {
+			s.fail(w, r, err, "")
+			return
+		}
+		t.MediaURL = pipeline.SealedSourceURL
+	}
+	err = s.DB.CreateTranscript(ctx, t, func(tx *sql.Tx) error { return s.Queue.EnqueueTx(ctx, tx, t.SID) })
+	if err != nil {
+		if inline {
+			s.Blobs.Delete(context.WithoutCancel(ctx), pipeline.SourceKey(t.AccountSID, t.SID))
+		}
+		s.fail(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusAccepted, s.transcriptJSON(t))
+}
+
+// storeInlineSource validates an inline document and keeps it sealed with the
+// server key until the pipeline has processed it: its plaintext never reaches
+// the database or a job payload.
+func (s *Server) storeInlineSource(ctx context.Context, t *convoseal.Transcript, dataURL string) error {
+	m, err := s.Fetcher.Fetch(ctx, dataURL)
+	if err != nil {
+		return convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
+	}
+	if _, err := media.Parse(m); err != nil {
+		clear(m.Data)
+		return convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
+	}
+	raw := pipeline.EncodeSource(m)
+	clear(m.Data)
+	body, env, err := seal.Seal(s.Keys.KEK(), raw)
+	clear(raw)
+	if err != nil {
+		return err
+	}
+	return s.Blobs.Put(ctx, pipeline.SourceKey(t.AccountSID, t.SID), body, env.Metadata())
+}
+
+func (s *Server) transcriptFromPath(w http.ResponseWriter, r *http.Request, name string) *convoseal.Transcript {
+	sid, perr := pathSID(r, name, convoseal.PrefixTranscript)
+	if perr != nil {
+		writeError(w, perr)
+		return nil
+	}
+	t, err := s.DB.GetTranscript(r.Context(), accountSID(r), sid)
+	if err != nil {
+		s.fail(w, r, err, "/v2/Transcripts/"+sid)
+		return nil
+	}
+	return t
+}
+
+func (s *Server) fetchTranscript(w http.ResponseWriter, r *http.Request) {
+	if t := s.transcriptFromPath(w, r, "sid"); t != nil {
+		writeJSON(w, http.StatusOK, s.transcriptJSON(t))
+	}
+}
+
+var transcriptStatuses = []string{"queued", "in-progress", "completed", "failed", "new", "canceled", "error"}
+
+func (s *Server) listTranscripts(w http.ResponseWriter, r *http.Request) {
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	p := f.paging()
+	filter := storeFilter(f)
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	list, err := s.DB.ListTranscripts(r.Context(), accountSID(r), filter, p.storePage())
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	next := ""
+	if len(list) > p.size {
+		list = list[:p.size]
+		next = cursor(list[len(list)-1].DateCreated, list[len(list)-1].SID)
+	}
+	out := make([]transcriptJSON, len(list))
+	for i, t := range list {
+		out[i] = s.transcriptJSON(t)
+	}
+	filters := pick(f, "ServiceSid", "BeforeStartTime", "AfterStartTime", "BeforeDateCreated", "AfterDateCreated", "Status", "LanguageCode", "SourceSid")
+	writeJSON(w, http.StatusOK, map[string]any{"transcripts": out, "meta": s.meta(r, "transcripts", p, next, filters)})
+}
+
+func (s *Server) deleteTranscript(w http.ResponseWriter, r *http.Request) {
+	t := s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return
+	}
+	if err := s.Blobs.DeletePrefix(r.Context(), pipeline.TranscriptPrefix(t.AccountSID, t.SID)); err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	if _, err := s.DB.DeleteTranscript(r.Context(), t.AccountSID, t.SID); err != nil {
+		s.fail(w, r, err, "/v2/Transcripts/"+t.SID)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) transcriptMedia(w http.ResponseWriter, r *http.Request) {
+	t := s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return
+	}
+	if t.MediaURL == pipeline.SealedSourceURL {
+		writeError(w, convoseal.NotFoundf("Transcript %s was submitted inline (a data: URL); its media is not retained", t.SID))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"account_sid": t.AccountSID, "media_url": t.MediaURL, "service_sid": t.ServiceSID,
+		"sid": t.SID, "url": s.PublicURL + "/v2/Transcripts/" + t.SID + "/Media"})
+}
+
+// readyArtifacts checks the transcript can serve artifacts at all.
+func readyArtifacts(t *convoseal.Transcript) *convoseal.Error {
+	switch t.Status {
+	case convoseal.StatusCompleted:
+		return nil
+	case convoseal.StatusFailed:
+		return convoseal.Conflictf("Transcript %s failed (%s) and has no results", t.SID, t.FailureReason)
+	default:
+		return convoseal.Conflictf("Transcript %s is %s; its results are available once it is completed", t.SID, t.Status)
+	}
+}
+
+// encryptedError points a client at the /Encrypted resource.
+func encryptedError(t *convoseal.Transcript, resource string) *convoseal.Error {
+	return &convoseal.Error{Code: convoseal.CodeEncrypted, Status: http.StatusBadRequest,
+		Message: "Transcript " + t.SID + " is encrypted with your public key " + t.EncryptionCredentialSID +
+			"; the server cannot read it. Fetch /v2/Transcripts/" + t.SID + "/" + resource + "/Encrypted and decrypt the location with your private key"}
+}
+
+// pickArtifact chooses the redaction variant: the redacted one when asked
+// for and it exists, else the unredacted one (a transcript without redaction
+// has only that).
+func pickArtifact(arts []convoseal.Artifact, kind, operatorSID string, redacted bool) (convoseal.Artifact, bool) {
+	var plain *convoseal.Artifact
+	for i, a := range arts {
+		if a.Kind != kind || a.OperatorSID != operatorSID {
+			continue
+		}
+		if a.Redacted == redacted {
+			return a, true
+		}
+		if !a.Redacted {
+			plain = &arts[i]
+		}
+	}
+	if plain != nil {
+		return *plain, true
+	}
+	return convoseal.Artifact{}, false
+}
+
+// openArtifact reads and opens a server-sealed artifact.
+func (s *Server) openArtifact(ctx context.Context, a convoseal.Artifact) ([]byte, error) {
+	body, meta, err := s.Blobs.Get(ctx, a.BlobKey)
+	if err != nil {
+		return nil, err
+	}
+	env, err := seal.ParseMetadata(meta)
+	if err != nil {
+		return nil, err
+	}
+	return seal.Open(s.Keys.ServerIdentity(), body, env)
+}
+
+func (s *Server) listSentences(w http.ResponseWriter, r *http.Request) {
+	t := s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	redacted := f.boolean("Redacted", true)
+	words := f.boolean("WordTimestamps", false)
+	p := f.paging()
+	offset := 0
+	if p.token != "" {
+		if offset, err = strconv.Atoi(p.token); err != nil || offset < 0 {
+			f.fail("PageToken is not a token this server issued")
+		}
+	}
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	if e := readyArtifacts(t); e != nil {
+		writeError(w, e)
+		return
+	}
+	if t.EncryptionCredentialSID != "" {
+		writeError(w, encryptedError(t, "Sentences"))
+		return
+	}
+	arts, err := s.DB.ListArtifacts(r.Context(), t.SID)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	a, ok := pickArtifact(arts, convoseal.ArtifactSentences, "", redacted)
+	if !ok {
+		s.fail(w, r, errors.New("completed transcript has no sentences artifact"), "")
+		return
+	}
+	plain, err := s.openArtifact(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	var doc convoseal.SentencesDocument
+	err = json.Unmarshal(plain, &doc)
+	clear(plain)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	end := min(offset+p.size, len(doc.Sentences))
+	page := []convoseal.Sentence{}
+	if offset < len(doc.Sentences) {
+		page = doc.Sentences[offset:end]
+	}
+	if !words {
+		for i := range page {
+			page[i].Words = nil
+		}
+	}
+	next := ""
+	if end < len(doc.Sentences) {
+		next = strconv.Itoa(end)
+	}
+	filters := pick(f, "Redacted", "WordTimestamps")
+	writeJSON(w, http.StatusOK, map[string]any{"sentences": page, "meta": s.meta(r, "sentences", p, next, filters)})
+}
+
+func (s *Server) encryptedSentences(w http.ResponseWriter, r *http.Request) {
+	t := s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	redacted := f.boolean("Redacted", true)
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	if e := readyArtifacts(t); e != nil {
+		writeError(w, e)
+		return
+	}
+	if t.EncryptionCredentialSID == "" {
+		writeError(w, notCustomerEncrypted(t, "Sentences"))
+		return
+	}
+	arts, err := s.DB.ListArtifacts(r.Context(), t.SID)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	a, ok := pickArtifact(arts, convoseal.ArtifactSentences, "", redacted)
+	if !ok {
+		s.fail(w, r, errors.New("completed transcript has no sentences artifact"), "")
+		return
+	}
+	loc, err := s.Blobs.Location(r.Context(), a.BlobKey, s.URLExpiry)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"location": loc, "transcript_sid": t.SID,
+		"url": s.PublicURL + "/v2/Transcripts/" + t.SID + "/Sentences/Encrypted"})
+}
+
+func notCustomerEncrypted(t *convoseal.Transcript, resource string) *convoseal.Error {
+	return &convoseal.Error{Code: convoseal.CodeInvalidParameter, Status: http.StatusBadRequest,
+		Message: "Transcript " + t.SID + " is not encrypted with a customer public key (its Service had no EncryptionCredentialSid when it was created); read /v2/Transcripts/" + t.SID + "/" + resource + " instead"}
+}
+
+func (s *Server) listOperatorResults(w http.ResponseWriter, r *http.Request) {
+	t := s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	redacted := f.boolean("Redacted", true)
+	p := f.paging()
+	offset := 0
+	if p.token != "" {
+		if offset, err = strconv.Atoi(p.token); err != nil || offset < 0 {
+			f.fail("PageToken is not a token this server issued")
+		}
+	}
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	if e := readyArtifacts(t); e != nil {
+		writeError(w, e)
+		return
+	}
+	if t.EncryptionCredentialSID != "" {
+		writeError(w, encryptedError(t, "OperatorResults"))
+		return
+	}
+	arts, err := s.operatorArtifacts(r.Context(), t, redacted)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	end := min(offset+p.size, len(arts))
+	results := []json.RawMessage{}
+	for i := offset; i < end; i++ {
+		res, err := s.operatorResultJSON(r.Context(), t, arts[i])
+		if err != nil {
+			s.fail(w, r, err, "")
+			return
+		}
+		results = append(results, res)
+	}
+	next := ""
+	if end < len(arts) {
+		next = strconv.Itoa(end)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"operator_results": results, "meta": s.meta(r, "operator_results", p, next, pick(f, "Redacted"))})
+}
+
+// operatorArtifacts returns one artifact per operator, in the chosen variant.
+func (s *Server) operatorArtifacts(ctx context.Context, t *convoseal.Transcript, redacted bool) ([]convoseal.Artifact, error) {
+	all, err := s.DB.ListArtifacts(ctx, t.SID)
+	if err != nil {
+		return nil, err
+	}
+	var out []convoseal.Artifact
+	seen := map[string]bool{}
+	for _, a := range all {
+		if a.Kind != convoseal.ArtifactOperatorResult || seen[a.OperatorSID] {
+			continue
+		}
+		seen[a.OperatorSID] = true
+		if chosen, ok := pickArtifact(all, convoseal.ArtifactOperatorResult, a.OperatorSID, redacted); ok {
+			out = append(out, chosen)
+		}
+	}
+	return out, nil
+}
+
+// operatorResultJSON opens a server-sealed operator result and adds its URL.
+func (s *Server) operatorResultJSON(ctx context.Context, t *convoseal.Transcript, a convoseal.Artifact) (json.RawMessage, error) {
+	plain, err := s.openArtifact(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(plain, &m); err != nil {
+		return nil, err
+	}
+	u, _ := json.Marshal(s.PublicURL + "/v2/Transcripts/" + t.SID + "/OperatorResults/" + a.OperatorSID)
+	m["url"] = u
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(buf.Bytes()), nil
+}
+
+func (s *Server) fetchOperatorResult(w http.ResponseWriter, r *http.Request) {
+	t := s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return
+	}
+	opSID, perr := pathSID(r, "operator", convoseal.PrefixOperator)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	redacted := f.boolean("Redacted", true)
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	if e := readyArtifacts(t); e != nil {
+		writeError(w, e)
+		return
+	}
+	if t.EncryptionCredentialSID != "" {
+		writeError(w, encryptedError(t, "OperatorResults"))
+		return
+	}
+	all, err := s.DB.ListArtifacts(r.Context(), t.SID)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	a, ok := pickArtifact(all, convoseal.ArtifactOperatorResult, opSID, redacted)
+	if !ok {
+		writeError(w, convoseal.NotFoundf("Transcript %s has no result for operator %s", t.SID, opSID))
+		return
+	}
+	res, err := s.operatorResultJSON(r.Context(), t, a)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(res, '\n'))
+}
+
+func (s *Server) encryptedOperatorResults(w http.ResponseWriter, r *http.Request) {
+	t := s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	redacted := f.boolean("Redacted", true)
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	if e := readyArtifacts(t); e != nil {
+		writeError(w, e)
+		return
+	}
+	if t.EncryptionCredentialSID == "" {
+		writeError(w, notCustomerEncrypted(t, "OperatorResults"))
+		return
+	}
+	arts, err := s.operatorArtifacts(r.Context(), t, redacted)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	locs := []string{}
+	for _, a := range arts {
+		loc, err := s.Blobs.Location(r.Context(), a.BlobKey, s.URLExpiry)
+		if err != nil {
+			s.fail(w, r, err, "")
+			return
+		}
+		locs = append(locs, loc)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"locations": locs, "transcript_sid": t.SID,
+		"url": s.PublicURL + "/v2/Transcripts/" + t.SID + "/OperatorResults/Encrypted"})
+}

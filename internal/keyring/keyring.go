@@ -1,0 +1,129 @@
+// Package keyring decides which key seals an artifact and holds the server's
+// key-encryption key (KEK): a transcript with an encryption credential is
+// sealed for the customer's RSA public key, one without is sealed with the KEK.
+package keyring
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/seal"
+)
+
+// PublicKeys looks up an account's registered public keys.
+type PublicKeys interface {
+	GetPublicKey(ctx context.Context, accountSID, sid string) (*convoseal.PublicKey, error)
+}
+
+// Keyring resolves recipients and opens server-sealed artifacts.
+type Keyring struct {
+	kek      *seal.KEK
+	previous []seal.Identity // older KEKs, still able to open
+	keys     PublicKeys
+
+	mu    sync.Mutex
+	cache map[string]*seal.RSARecipient // credential SID → parsed key; keys are immutable
+}
+
+// New returns a keyring sealing with kek and opening with kek or any of previous.
+func New(kek *seal.KEK, previous []*seal.KEK, keys PublicKeys) *Keyring {
+	k := &Keyring{kek: kek, keys: keys, cache: map[string]*seal.RSARecipient{}}
+	for _, p := range previous {
+		k.previous = append(k.previous, p)
+	}
+	return k
+}
+
+// Recipient returns who artifacts of a transcript are sealed for: the
+// customer's key named by credentialSID, or the server KEK when it is empty.
+// The returned envelope fields should be copied into each artifact's envelope.
+func (k *Keyring) Recipient(ctx context.Context, accountSID, credentialSID string) (seal.Recipient, error) {
+	if credentialSID == "" {
+		return k.kek, nil
+	}
+	k.mu.Lock()
+	r, ok := k.cache[credentialSID]
+	k.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	pk, err := k.keys.GetPublicKey(ctx, accountSID, credentialSID)
+	if err != nil {
+		return nil, fmt.Errorf("encryption credential %s: %w", credentialSID, err)
+	}
+	pub, err := seal.ParsePublicKey([]byte(pk.PEM))
+	if err != nil {
+		return nil, fmt.Errorf("encryption credential %s: %w", credentialSID, err)
+	}
+	r, err = seal.NewRSARecipient(pub)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	k.cache[credentialSID] = r
+	k.mu.Unlock()
+	return r, nil
+}
+
+// ServerIdentity opens artifacts sealed with the current or a previous KEK.
+func (k *Keyring) ServerIdentity() seal.Identity {
+	return append(seal.Identities{k.kek}, k.previous...)
+}
+
+// KEK returns the current key-encryption key.
+func (k *Keyring) KEK() *seal.KEK { return k.kek }
+
+// LoadOrCreateKEK reads a base64 KEK from path, creating it (mode 0600) with a
+// fresh key if it does not exist. A key file readable by group or others is
+// refused.
+func LoadOrCreateKEK(path string) (*seal.KEK, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := seal.GenerateKEK()
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("creating key-encryption key: %w", err)
+		}
+		_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+			os.Remove(path)
+			return nil, fmt.Errorf("writing key-encryption key: %w", err)
+		}
+		return seal.NewKEK(key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading key-encryption key: %w", err)
+	}
+	return parseKEKFile(path, data)
+}
+
+// LoadKEK reads an existing KEK file.
+func LoadKEK(path string) (*seal.KEK, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading key-encryption key: %w", err)
+	}
+	return parseKEKFile(path, data)
+}
+
+func parseKEKFile(path string, data []byte) (*seal.KEK, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("key-encryption key %s is readable by others (mode %04o); chmod 600 it", path, st.Mode().Perm())
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil {
+		return nil, fmt.Errorf("key-encryption key %s is not base64", path)
+	}
+	return seal.NewKEK(key)
+}

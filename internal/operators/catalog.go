@@ -1,0 +1,148 @@
+// Package operators holds convoseal's language operators: the catalog of
+// operator types and pre-built operators served by the API, and (issue 4) the
+// code that runs them on transcripts.
+package operators
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/convoseal/convoseal"
+)
+
+// catalogDate is the creation date reported for catalog entries.
+var catalogDate = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// stableSID derives a fixed SID for a catalog entry, so it is the same on
+// every installation and across restarts.
+func stableSID(prefix, name string) string {
+	sum := sha256.Sum256([]byte("convoseal/catalog/" + prefix + "/" + name))
+	return prefix + hex.EncodeToString(sum[:16])
+}
+
+// Operator type names.
+const (
+	TypeConversationClassify = "conversation-classify"
+	TypeUtteranceClassify    = "utterance-classify"
+	TypeExtract              = "extract"
+	TypeExtractNormalize     = "extract-normalize"
+	TypePIIExtract           = "pii-extract"
+	TypeTextGeneration       = "text-generation"
+	TypeJSON                 = "json"
+)
+
+type typeDef struct {
+	name, friendly, description, output string
+	configurable                        bool
+	schema                              string
+}
+
+var typeDefs = []typeDef{
+	{"phrase-matching", "Phrase Matching", "Finds sentences containing configured phrases, exactly or approximately, optionally for one participant.", "text-extraction", true,
+		`{"type":"object","required":["phrases"],"properties":{"phrases":{"type":"array","minItems":1,"maxItems":500,"items":{"type":"string","minLength":1,"maxLength":200}},"match_type":{"enum":["exact","fuzzy"]},"media_channel":{"type":"integer","minimum":1,"maximum":16}},"additionalProperties":false}`},
+	{"generative", "Generative", "Answers a prompt about the conversation with a language model, as text or as JSON following a schema.", "json", true,
+		`{"type":"object","required":["prompt"],"properties":{"prompt":{"type":"string","minLength":1,"maxLength":8000},"json_result_schema":{"type":"object"}},"additionalProperties":false}`},
+	{"classification", "Classification", "Labels the whole conversation with one of a fixed set of labels.", "text-classification", false, ``},
+	{"extraction", "Extraction", "Extracts entities from the conversation.", "text-extraction", false, ``},
+	{"text-generation", "Text Generation", "Generates text about the conversation, such as a summary.", "text-generation", false, ``},
+}
+
+// OperatorTypes returns the catalog of operator types.
+func OperatorTypes() []*convoseal.OperatorType {
+	out := make([]*convoseal.OperatorType, len(typeDefs))
+	for i, d := range typeDefs {
+		var schema json.RawMessage
+		if d.schema != "" {
+			schema = json.RawMessage(d.schema)
+		}
+		out[i] = &convoseal.OperatorType{SID: stableSID(convoseal.PrefixOperatorType, d.name), Name: d.name, FriendlyName: d.friendly,
+			Description: d.description, DocsLink: "https://www.twilio.com/docs/conversational-intelligence/language-operators",
+			OutputType: d.output, SupportedLanguages: []string{"en-US"}, Provider: "twilio", Availability: "general-availability",
+			Configurable: d.configurable, ConfigSchema: schema, DateCreated: catalogDate, DateUpdated: catalogDate}
+	}
+	return out
+}
+
+// OperatorType returns a catalog type by SID or name.
+func OperatorType(sidOrName string) (*convoseal.OperatorType, bool) {
+	for _, t := range OperatorTypes() {
+		if t.SID == sidOrName || t.Name == sidOrName {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+type prebuiltDef struct {
+	name, description, operatorType string
+}
+
+var prebuiltDefs = []prebuiltDef{
+	{"Sentiment Analysis", "Classifies the conversation's overall sentiment as positive, negative, neutral or mixed.", TypeConversationClassify},
+	{"Summarization", "Summarises the conversation in a few sentences.", TypeTextGeneration},
+	{"Entity Recognition", "Extracts people, organisations, locations, dates, amounts and other entities.", TypeExtract},
+	{"Agent Introduction", "Detects whether the agent introduced themselves.", TypeConversationClassify},
+	{"Escalation Request", "Detects whether the customer asked to escalate (a manager, a supervisor).", TypeConversationClassify},
+	{"Recording Disclosure", "Detects whether the agent disclosed that the call is recorded.", TypeConversationClassify},
+	{"Do Not Contact Me", "Finds sentences in which the customer asks not to be contacted again.", TypeUtteranceClassify},
+	{"Password Reset", "Finds sentences about resetting a password.", TypeUtteranceClassify},
+	{"Voicemail Detection", "Classifies whether the call reached a voicemail.", TypeConversationClassify},
+	{"Unavailable Party Detector", "Classifies whether the called party was unavailable.", TypeConversationClassify},
+	{"Outbound Call Disposition", "Classifies the outcome of an outbound call.", TypeConversationClassify},
+	{"Call Transfer", "Detects whether the call was transferred.", TypeConversationClassify},
+	{"Non English Call", "Classifies whether the conversation is not in English.", TypeConversationClassify},
+	{"PII Extraction", "Extracts personally identifiable information: emails, phone numbers, card numbers, SSNs and more.", TypePIIExtract},
+}
+
+// Prebuilt returns the catalog of pre-built operators.
+func Prebuilt() []*convoseal.Operator {
+	out := make([]*convoseal.Operator, len(prebuiltDefs))
+	for i, d := range prebuiltDefs {
+		out[i] = &convoseal.Operator{SID: stableSID(convoseal.PrefixOperator, d.name), FriendlyName: d.name, Description: d.description,
+			Author: "convoseal", OperatorType: d.operatorType, Version: 1, Availability: "general-availability",
+			Config: json.RawMessage("{}"), DateCreated: catalogDate, DateUpdated: catalogDate}
+	}
+	return out
+}
+
+// ValidateConfig checks a custom operator's configuration against its type's
+// schema. (A full JSON-Schema validator arrives with issue 4; until then the
+// required fields and basic types of the catalog's schemas are checked here.)
+func ValidateConfig(t *convoseal.OperatorType, cfg map[string]any) error {
+	switch t.Name {
+	case "phrase-matching":
+		phrases, ok := cfg["phrases"].([]any)
+		if !ok || len(phrases) == 0 || len(phrases) > 500 {
+			return errString("phrases must be a list of 1 to 500 strings")
+		}
+		for _, p := range phrases {
+			if s, ok := p.(string); !ok || s == "" || len(s) > 200 {
+				return errString("each phrase must be a string of 1 to 200 characters")
+			}
+		}
+		if m, ok := cfg["match_type"]; ok && m != "exact" && m != "fuzzy" {
+			return errString("match_type must be exact or fuzzy")
+		}
+		for k := range cfg {
+			if k != "phrases" && k != "match_type" && k != "media_channel" {
+				return errString("unknown field " + k)
+			}
+		}
+	case "generative":
+		if p, ok := cfg["prompt"].(string); !ok || p == "" || len(p) > 8000 {
+			return errString("prompt must be a string of 1 to 8000 characters")
+		}
+		for k := range cfg {
+			if k != "prompt" && k != "json_result_schema" {
+				return errString("unknown field " + k)
+			}
+		}
+	}
+	return nil
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
