@@ -1,0 +1,120 @@
+package media
+
+import (
+	"encoding/base64"
+	"mime"
+	"strings"
+)
+
+const defaultDataMediaType = "text/plain;charset=US-ASCII"
+
+// decodeDataURL decodes an RFC 2397 data: URL
+// (data:[<mediatype>][;base64],<data>). raw must start with "data:" (any
+// case). The fragment, if any, is ignored. Errors never include the payload.
+func decodeDataURL(raw string, maxBytes int64) (*Media, error) {
+	rest := raw[len("data:"):]
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
+	comma := strings.IndexByte(rest, ',')
+	if comma < 0 {
+		return nil, newErr(ErrBadDataURL, "missing ',' before the data")
+	}
+	header, payload := strings.TrimSpace(rest[:comma]), rest[comma+1:]
+
+	isBase64 := false
+	if i := strings.LastIndexByte(header, ';'); i >= 0 && strings.EqualFold(strings.TrimSpace(header[i+1:]), "base64") {
+		isBase64 = true
+		header = strings.TrimSpace(header[:i])
+	}
+	mediaType := header
+	switch {
+	case mediaType == "":
+		mediaType = defaultDataMediaType
+	case strings.HasPrefix(mediaType, ";"):
+		mediaType = "text/plain" + mediaType
+	}
+	if _, _, err := mime.ParseMediaType(mediaType); err != nil {
+		return nil, newErr(ErrBadDataURL, "invalid media type")
+	}
+
+	// Each decoded byte takes at least one encoded character; percent-encoded
+	// bytes take three. Refuse early what cannot fit.
+	if !isBase64 && int64(len(payload)-2*strings.Count(payload, "%")) > maxBytes {
+		return nil, newErr(ErrTooLarge, "data: URL payload exceeds %d bytes", maxBytes)
+	}
+	data, ok := percentDecode(payload)
+	if !ok {
+		return nil, newErr(ErrBadDataURL, "invalid percent-encoding")
+	}
+	if isBase64 {
+		data, ok = decodeBase64(data)
+		if !ok {
+			return nil, newErr(ErrBadDataURL, "invalid base64")
+		}
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, newErr(ErrTooLarge, "data: URL payload exceeds %d bytes", maxBytes)
+	}
+	return &Media{ContentType: mediaType, Data: data}, nil
+}
+
+// percentDecode decodes %XX escapes strictly; '+' is a literal plus sign.
+func percentDecode(s string) ([]byte, bool) {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '%' {
+			out = append(out, c)
+			continue
+		}
+		if i+2 >= len(s) {
+			return nil, false
+		}
+		hi, ok1 := unhex(s[i+1])
+		lo, ok2 := unhex(s[i+2])
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		out = append(out, hi<<4|lo)
+		i += 2
+	}
+	return out, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// decodeBase64 decodes the standard alphabet, ignoring ASCII whitespace and
+// accepting missing padding (as browsers do).
+func decodeBase64(in []byte) ([]byte, bool) {
+	clean := make([]byte, 0, len(in))
+	for _, c := range in {
+		switch c {
+		case ' ', '\t', '\n', '\r', '\f':
+			continue
+		}
+		clean = append(clean, c)
+	}
+	if len(clean)%4 == 0 {
+		// Padding, if any, must then be complete.
+		for i := 0; i < 2 && len(clean) > 0 && clean[len(clean)-1] == '='; i++ {
+			clean = clean[:len(clean)-1]
+		}
+	}
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
+	n, err := base64.RawStdEncoding.Decode(out, clean)
+	if err != nil {
+		return nil, false
+	}
+	return out[:n], true
+}
