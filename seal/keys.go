@@ -187,7 +187,12 @@ func decodeOnePEM(data []byte) (*pem.Block, error) {
 	}
 	block, rest := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("%w (the BEGIN/END lines or the base64 between them are damaged)", ErrNotPEM)
+		// A key pasted on one line, or with spaces for line breaks, as web
+		// forms and Twilio's own example do.
+		if block = reflowPEM(data); block == nil {
+			return nil, fmt.Errorf("%w (the BEGIN/END lines or the base64 between them are damaged)", ErrNotPEM)
+		}
+		rest = nil
 	}
 	if len(bytes.TrimSpace(rest)) > 0 {
 		if b, _ := pem.Decode(rest); b != nil {
@@ -196,6 +201,24 @@ func decodeOnePEM(data []byte) (*pem.Block, error) {
 		return nil, ErrTrailingData
 	}
 	return block, nil
+}
+
+var onePEM = regexp.MustCompile(`^-----BEGIN ([A-Z0-9 ]{1,40})-----([A-Za-z0-9+/=\s]*)-----END ([A-Z0-9 ]{1,40})-----$`)
+
+// reflowPEM reads a single PEM block whose line breaks were lost or replaced
+// by spaces. It returns nil unless the whole input is exactly one such block
+// with matching BEGIN and END types and valid base64.
+func reflowPEM(data []byte) *pem.Block {
+	m := onePEM.FindSubmatch(data)
+	if m == nil || !bytes.Equal(m[1], m[3]) {
+		return nil
+	}
+	b64 := strings.Join(strings.Fields(string(m[2])), "")
+	der, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(der) == 0 {
+		return nil
+	}
+	return &pem.Block{Type: string(m[1]), Bytes: der}
 }
 
 func checkRSAPublic(pub *rsa.PublicKey) error {

@@ -109,6 +109,9 @@ func TestParsePublicKeyAccepts(t *testing.T) {
 		"PKCS#1 RSA PUBLIC KEY": k("public_pkcs1.pem"),
 		"CRLF line endings":     []byte(strings.ReplaceAll(string(k("public_key.pem")), "\n", "\r\n")),
 		"surrounding blanks":    []byte("\n\n  " + string(k("public_key.pem")) + "\n\n"),
+		// Twilio's API reference shows the key on one line.
+		"one line":               []byte(strings.ReplaceAll(strings.TrimSpace(string(k("public_key.pem"))), "\n", "")),
+		"spaces for line breaks": []byte(strings.ReplaceAll(strings.TrimSpace(string(k("public_key.pem"))), "\n", " ")),
 	} {
 		got, err := seal.ParsePublicKey(in)
 		if err != nil {
@@ -158,6 +161,9 @@ func TestParsePublicKeyRefusals(t *testing.T) {
 		{"OpenSSH public key", []byte("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ user@host"), seal.ErrNotPEM, "ssh-keygen"},
 		{"damaged base64", []byte(strings.Replace(pub, "M", "*", 3)), seal.ErrNotPEM, ""},
 		{"missing END line", []byte(pub[:strings.Index(pub, "-----END")]), seal.ErrNotPEM, ""},
+		{"one line, mismatched END", []byte(strings.ReplaceAll(strings.Replace(pub, "END PUBLIC KEY", "END RSA PUBLIC KEY", 1), "\n", "")), seal.ErrNotPEM, ""},
+		{"one line, bad base64", []byte("-----BEGIN PUBLIC KEY-----MIIB$$-----END PUBLIC KEY-----"), seal.ErrNotPEM, ""},
+		{"private key on one line", []byte(strings.ReplaceAll(string(k("private_key.pem")), "\n", "")), seal.ErrPrivateKeyGiven, ""},
 		{"text before the key", []byte("my key:\n" + pub), seal.ErrNotPEM, ""},
 		{"trailing junk", []byte(pub + "thanks!\n"), seal.ErrTrailingData, ""},
 		{"two keys", []byte(pub + pub), seal.ErrTrailingData, "second PEM block"},
