@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -33,7 +34,15 @@ type transcribeWorker struct {
 }
 
 func (w *transcribeWorker) Work(ctx context.Context, job *river.Job[TranscribeArgs]) error {
-	return w.p.Process(ctx, job.Args.TranscriptSID)
+	err := w.p.Process(ctx, job.Args.TranscriptSID)
+	if err != nil && job.Attempt >= job.MaxAttempts {
+		// The last attempt: leave the transcript failed, not in progress forever.
+		reason := fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, safeReason(err))
+		if ferr := w.p.DB.FailTranscript(context.WithoutCancel(ctx), job.Args.TranscriptSID, reason); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+	}
+	return err
 }
 
 // Timeout bounds one attempt.
