@@ -81,14 +81,19 @@ func (e Envelope) SetHeaders(h http.Header) {
 // without regard to case, with or without the [HeaderPrefix]. Only x-amz-key
 // and x-amz-iv are required; the extras are checked when present.
 func ParseMetadata(meta map[string]string) (Envelope, error) {
+	var dup string
 	get := func(key string) (string, bool) {
+		val, found := "", false
 		for k, v := range meta {
 			lk := strings.ToLower(k)
 			if lk == key || lk == HeaderPrefix+key {
-				return v, true
+				if found && v != val {
+					dup = key
+				}
+				val, found = v, true
 			}
 		}
-		return "", false
+		return val, found
 	}
 	var e Envelope
 	key, ok := get(MetaKey)
@@ -119,6 +124,9 @@ func ParseMetadata(meta map[string]string) (Envelope, error) {
 			return Envelope{}, fmt.Errorf("%w: %s is not JSON", ErrMalformedEnvelope, MetaMatDesc)
 		}
 		e.Fingerprint, e.CredentialSID = md.Fingerprint, md.CredentialSID
+	}
+	if dup != "" {
+		return Envelope{}, fmt.Errorf("%w: %s is given twice with different values", ErrMalformedEnvelope, dup)
 	}
 	return e, e.validate()
 }

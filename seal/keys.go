@@ -30,7 +30,7 @@ const (
 // [ParsePrivateKey] wraps exactly one of them; none ever contains key material.
 var (
 	ErrEmptyKey           = errors.New("no key given: the input is empty")
-	ErrNotPEM             = errors.New("not a PEM key: expected a block starting with -----BEGIN PUBLIC KEY-----")
+	ErrNotPEM             = errors.New("not a PEM key: expected one block from -----BEGIN ...----- to -----END ...-----")
 	ErrTrailingData       = errors.New("unexpected data after the PEM block: give exactly one key")
 	ErrKeyTooLarge        = errors.New("key input is too large")
 	ErrPrivateKeyGiven    = errors.New("this is a PRIVATE key; register the PUBLIC key instead (openssl rsa -in private_key.pem -pubout -out public_key.pem) and keep the private key secret")
@@ -193,6 +193,9 @@ func decodeOnePEM(data []byte) (*pem.Block, error) {
 			return nil, fmt.Errorf("%w (the BEGIN/END lines or the base64 between them are damaged)", ErrNotPEM)
 		}
 		rest = nil
+	} else if bytes.Count(data[:len(data)-len(rest)], []byte("-----BEGIN ")) > 1 {
+		// pem.Decode skipped a damaged block to reach this one.
+		return nil, fmt.Errorf("%w (a damaged PEM block precedes the key)", ErrNotPEM)
 	}
 	if len(bytes.TrimSpace(rest)) > 0 {
 		if b, _ := pem.Decode(rest); b != nil {
@@ -222,8 +225,8 @@ func reflowPEM(data []byte) *pem.Block {
 }
 
 func checkRSAPublic(pub *rsa.PublicKey) error {
-	if pub == nil || pub.N == nil {
-		return ErrMalformedKey
+	if pub == nil || pub.N == nil || pub.N.Sign() <= 0 || pub.N.Bit(0) == 0 {
+		return fmt.Errorf("%w: the RSA modulus is not a positive odd number", ErrMalformedKey)
 	}
 	switch bits := pub.N.BitLen(); {
 	case bits < MinRSABits:

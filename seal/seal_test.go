@@ -289,6 +289,11 @@ func TestParseMetadataRefusals(t *testing.T) {
 			}
 		})
 	}
+	// The same field twice with different values is ambiguous.
+	twice := with("x-amz-meta-x-amz-iv", base64.StdEncoding.EncodeToString([]byte("another iv..")))
+	if _, err := seal.ParseMetadata(twice); !errors.Is(err, seal.ErrMalformedEnvelope) || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("conflicting duplicate IV: %v", err)
+	}
 	// Unpadded base64 is accepted, as many clients strip padding.
 	m := with("x-amz-iv", strings.TrimRight(good["x-amz-iv"], "="))
 	if _, err := seal.ParseMetadata(m); err != nil {

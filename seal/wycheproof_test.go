@@ -1,0 +1,312 @@
+package seal
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The Wycheproof vectors live outside the module, in shared/testvectors/wycheproof
+// beside the checkout (../shared/testvectors/wycheproof from the repository
+// root). CONVOSEAL_WYCHEPROOF_DIR overrides the search.
+const wycheproofRel = "shared/testvectors/wycheproof"
+
+// Minimum numbers of vectors that must run, so that the tests cannot pass
+// vacuously (for example if the group filter stops matching). They are the
+// counts in Wycheproof commit dac1dd4729fd1f8dd9e1e9f3dce51d783da6c166.
+const (
+	wycheproofMinGCMValid    = 39 // keySize 256, ivSize 96, tagSize 128
+	wycheproofMinGCMInvalid  = 27
+	wycheproofMinOAEPValid   = 18 // per rsa_oaep_*_sha256_mgf1sha256_test.json file
+	wycheproofMinOAEPInvalid = 19
+	wycheproofMinOAEPUnwrap  = 1 // valid, empty label, 32-byte message
+)
+
+func wycheproofDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("CONVOSEAL_WYCHEPROOF_DIR"); d != "" {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			t.Fatalf("CONVOSEAL_WYCHEPROOF_DIR=%s is not a directory", d)
+		}
+		return d
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("getwd: %v", err)
+	}
+	var tried []string
+	for dir := wd; ; {
+		cand := filepath.Join(dir, wycheproofRel)
+		tried = append(tried, cand)
+		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
+			return cand
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	t.Fatalf("Wycheproof test vectors not found: looked for %s in every ancestor of %s (tried %v); "+
+		"check them out beside the repository (../%s) or set CONVOSEAL_WYCHEPROOF_DIR", wycheproofRel, wd, tried, wycheproofRel)
+	return ""
+}
+
+func wycheproofLoad(t *testing.T, name string, v any) {
+	t.Helper()
+	path := filepath.Join(wycheproofDir(t), name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading Wycheproof vectors: %v", err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("parsing %s: %v", path, err)
+	}
+}
+
+func wycheproofHex(t *testing.T, field, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatalf("bad hex in %s: %v", field, err)
+	}
+	return b
+}
+
+// wycheproofCounts tallies the vectors that ran, by expected result.
+type wycheproofCounts struct {
+	valid, invalid, acceptable int
+}
+
+func (c *wycheproofCounts) add(result string) {
+	switch result {
+	case "valid":
+		c.valid++
+	case "invalid":
+		c.invalid++
+	case "acceptable":
+		c.acceptable++
+	}
+}
+
+type wycheproofAEADFile struct {
+	Algorithm  string `json:"algorithm"`
+	TestGroups []struct {
+		KeySize int `json:"keySize"`
+		IVSize  int `json:"ivSize"`
+		TagSize int `json:"tagSize"`
+		Tests   []struct {
+			TcID    int      `json:"tcId"`
+			Comment string   `json:"comment"`
+			Flags   []string `json:"flags"`
+			Key     string   `json:"key"`
+			IV      string   `json:"iv"`
+			AAD     string   `json:"aad"`
+			Msg     string   `json:"msg"`
+			CT      string   `json:"ct"`
+			Tag     string   `json:"tag"`
+			Result  string   `json:"result"`
+		} `json:"tests"`
+	} `json:"testGroups"`
+}
+
+// TestWycheproofAESGCM runs the AES-256-GCM vectors with 96-bit IVs and 128-bit
+// tags (the only parameters the format uses) through openGCM, and checks that
+// GCM sealing reproduces the ciphertext and tag of every valid vector.
+func TestWycheproofAESGCM(t *testing.T) {
+	const name = "aes_gcm_test.json"
+	var f wycheproofAEADFile
+	wycheproofLoad(t, name, &f)
+	if f.Algorithm != "AES-GCM" {
+		t.Fatalf("%s: algorithm %q, want AES-GCM", name, f.Algorithm)
+	}
+	var n wycheproofCounts
+	t.Run(name, func(t *testing.T) {
+		for _, g := range f.TestGroups {
+			if g.KeySize != 256 || g.IVSize != 96 || g.TagSize != 128 {
+				continue
+			}
+			for _, tc := range g.Tests {
+				n.add(tc.Result)
+				t.Run(fmt.Sprintf("tcId=%d", tc.TcID), func(t *testing.T) {
+					key := wycheproofHex(t, "key", tc.Key)
+					iv := wycheproofHex(t, "iv", tc.IV)
+					aad := wycheproofHex(t, "aad", tc.AAD)
+					msg := wycheproofHex(t, "msg", tc.Msg)
+					ct := wycheproofHex(t, "ct", tc.CT)
+					tag := wycheproofHex(t, "tag", tc.Tag)
+					body := append(append([]byte{}, ct...), tag...)
+					desc := fmt.Sprintf("%s %v %q", tc.Result, tc.Flags, tc.Comment)
+
+					pt, err := openGCM(key, iv, body, aad)
+					switch tc.Result {
+					case "valid":
+						if err != nil {
+							t.Fatalf("%s: openGCM: %v", desc, err)
+						}
+						if !bytes.Equal(pt, msg) {
+							t.Fatalf("%s: openGCM = %x, want %x", desc, pt, msg)
+						}
+						aead, err := newGCM(key)
+						if err != nil {
+							t.Fatalf("newGCM: %v", err)
+						}
+						if got := aead.Seal(nil, iv, msg, aad); !bytes.Equal(got, body) {
+							t.Fatalf("%s: GCM seal = %x, want ct||tag %x", desc, got, body)
+						}
+					case "invalid":
+						if err == nil {
+							t.Fatalf("%s: openGCM accepted an invalid vector, returning %x", desc, pt)
+						}
+						if !errors.Is(err, ErrAuthentication) {
+							t.Fatalf("%s: openGCM error %v, want ErrAuthentication", desc, err)
+						}
+					case "acceptable":
+						// Either outcome is allowed, but an accepted vector must decrypt to msg.
+						if err == nil && !bytes.Equal(pt, msg) {
+							t.Fatalf("%s: openGCM = %x, want %x", desc, pt, msg)
+						}
+						t.Logf("%s: acceptable vector, openGCM error = %v", desc, err)
+					default:
+						t.Fatalf("unknown result %q", tc.Result)
+					}
+				})
+			}
+		}
+	})
+	t.Logf("%s (AES-256, 96-bit IV, 128-bit tag): %d valid, %d invalid, %d acceptable", name, n.valid, n.invalid, n.acceptable)
+	if n.valid < wycheproofMinGCMValid || n.invalid < wycheproofMinGCMInvalid {
+		t.Fatalf("%s: only %d valid and %d invalid vectors ran, want at least %d and %d",
+			name, n.valid, n.invalid, wycheproofMinGCMValid, wycheproofMinGCMInvalid)
+	}
+}
+
+type wycheproofOAEPFile struct {
+	Algorithm  string `json:"algorithm"`
+	TestGroups []struct {
+		KeySize       int    `json:"keySize"`
+		SHA           string `json:"sha"`
+		MGF           string `json:"mgf"`
+		MGFSHA        string `json:"mgfSha"`
+		PrivateKeyPEM string `json:"privateKeyPem"`
+		PrivateKey    struct {
+			Modulus        string `json:"modulus"`
+			PublicExponent string `json:"publicExponent"`
+		} `json:"privateKey"`
+		Tests []struct {
+			TcID    int      `json:"tcId"`
+			Comment string   `json:"comment"`
+			Flags   []string `json:"flags"`
+			Msg     string   `json:"msg"`
+			CT      string   `json:"ct"`
+			Label   string   `json:"label"`
+			Result  string   `json:"result"`
+		} `json:"tests"`
+	} `json:"testGroups"`
+}
+
+// TestWycheproofRSAOAEP parses each group's private key with ParsePrivateKey,
+// runs every vector through decryptOAEP, and runs the vectors that look like a
+// wrapped CEK (empty label, 32-byte message) through RSAIdentity.Unwrap.
+func TestWycheproofRSAOAEP(t *testing.T) {
+	for _, bits := range []int{2048, 3072, 4096} {
+		name := fmt.Sprintf("rsa_oaep_%d_sha256_mgf1sha256_test.json", bits)
+		var f wycheproofOAEPFile
+		wycheproofLoad(t, name, &f)
+		var n wycheproofCounts
+		var unwrapValid, unwrapInvalid, rejectedKeys int
+		t.Run(name, func(t *testing.T) {
+			if f.Algorithm != "RSAES-OAEP" {
+				t.Fatalf("algorithm %q, want RSAES-OAEP", f.Algorithm)
+			}
+			for gi, g := range f.TestGroups {
+				if g.SHA != "SHA-256" || g.MGF != "MGF1" || g.MGFSHA != "SHA-256" {
+					t.Fatalf("group %d: %s/%s-%s, want SHA-256/MGF1-SHA-256", gi, g.SHA, g.MGF, g.MGFSHA)
+				}
+				priv, err := ParsePrivateKey([]byte(g.PrivateKeyPEM), nil)
+				if err != nil {
+					// A Wycheproof key our policy refuses (size, exponent) is reported, not skipped.
+					rejectedKeys++
+					t.Errorf("group %d (%d-bit key): ParsePrivateKey refused the key: %v", gi, g.KeySize, err)
+					continue
+				}
+				wantN, ok := new(big.Int).SetString(g.PrivateKey.Modulus, 16)
+				if !ok || priv.N.Cmp(wantN) != 0 {
+					t.Fatalf("group %d: parsed modulus does not match the group's privateKey.modulus", gi)
+				}
+				if priv.N.BitLen() != g.KeySize {
+					t.Fatalf("group %d: parsed a %d-bit key, group says %d", gi, priv.N.BitLen(), g.KeySize)
+				}
+				id, err := NewRSAIdentity(priv)
+				if err != nil {
+					t.Fatalf("group %d: NewRSAIdentity: %v", gi, err)
+				}
+				for _, tc := range g.Tests {
+					n.add(tc.Result)
+					t.Run(fmt.Sprintf("tcId=%d", tc.TcID), func(t *testing.T) {
+						msg := wycheproofHex(t, "msg", tc.Msg)
+						ct := wycheproofHex(t, "ct", tc.CT)
+						label := wycheproofHex(t, "label", tc.Label)
+						desc := fmt.Sprintf("%s %v %q", tc.Result, tc.Flags, tc.Comment)
+
+						pt, err := decryptOAEP(priv, ct, label)
+						switch tc.Result {
+						case "valid":
+							if err != nil {
+								t.Fatalf("%s: decryptOAEP: %v", desc, err)
+							}
+							if !bytes.Equal(pt, msg) {
+								t.Fatalf("%s: decryptOAEP = %x, want %x", desc, pt, msg)
+							}
+						case "invalid":
+							if err == nil {
+								t.Fatalf("%s: decryptOAEP accepted an invalid vector, returning %x", desc, pt)
+							}
+						case "acceptable":
+							if err == nil && !bytes.Equal(pt, msg) {
+								t.Fatalf("%s: decryptOAEP = %x, want %x", desc, pt, msg)
+							}
+							t.Logf("%s: acceptable vector, decryptOAEP error = %v", desc, err)
+						default:
+							t.Fatalf("unknown result %q", tc.Result)
+						}
+
+						// The public path: Unwrap only sees empty labels.
+						if len(label) != 0 {
+							return
+						}
+						w := WrappedKey{Algorithm: WrapAlgRSAOAEP, KeyID: id.Fingerprint(), Key: ct}
+						switch {
+						case tc.Result == "valid" && len(msg) == CEKSize:
+							unwrapValid++
+							cek, err := id.Unwrap(w)
+							if err != nil {
+								t.Fatalf("%s: Unwrap: %v", desc, err)
+							}
+							if !bytes.Equal(cek, msg) {
+								t.Fatalf("%s: Unwrap = %x, want %x", desc, cek, msg)
+							}
+						case tc.Result == "invalid":
+							unwrapInvalid++
+							if cek, err := id.Unwrap(w); !errors.Is(err, ErrIncorrectIdentity) {
+								t.Fatalf("%s: Unwrap = %x, %v; want ErrIncorrectIdentity", desc, cek, err)
+							}
+						}
+					})
+				}
+			}
+		})
+		t.Logf("%s: %d valid, %d invalid, %d acceptable; through Unwrap: %d valid, %d invalid; keys refused by policy: %d",
+			name, n.valid, n.invalid, n.acceptable, unwrapValid, unwrapInvalid, rejectedKeys)
+		if n.valid < wycheproofMinOAEPValid || n.invalid < wycheproofMinOAEPInvalid || unwrapValid < wycheproofMinOAEPUnwrap {
+			t.Errorf("%s: only %d valid, %d invalid and %d Unwrap vectors ran, want at least %d, %d and %d",
+				name, n.valid, n.invalid, unwrapValid, wycheproofMinOAEPValid, wycheproofMinOAEPInvalid, wycheproofMinOAEPUnwrap)
+		}
+	}
+}
