@@ -22,7 +22,7 @@ func (s *Server) listOperatorsIn(scope store.OperatorScope, path string) http.Ha
 			s.fail(w, r, err, "")
 			return
 		}
-		p := f.paging()
+		p := f.keysetPaging()
 		avail := f.oneOf("Availability", "", availabilities...)
 		f.str("LanguageCode", 16)
 		if f.err != nil {
@@ -182,14 +182,8 @@ func (s *Server) listOperatorTypes(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	p := f.paging()
+	p, offset := f.offsetPaging()
 	f.str("LanguageCode", 16)
-	offset := 0
-	if p.token != "" {
-		if offset, err = strconv.Atoi(p.token); err != nil || offset < 0 {
-			f.fail("PageToken is not a token this server issued")
-		}
-	}
 	if f.err != nil {
 		writeError(w, f.err)
 		return

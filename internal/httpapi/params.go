@@ -184,6 +184,31 @@ func (f *form) paging() paging {
 	return p
 }
 
+// keysetPaging is paging for lists ordered by (date_created, sid): the token
+// must be a cursor the store made.
+func (f *form) keysetPaging() paging {
+	p := f.paging()
+	if p.token != "" && !store.ValidCursor(p.token) {
+		f.fail("PageToken is not a token this server issued")
+	}
+	return p
+}
+
+// offsetPaging is paging for lists served from one document, where the token
+// is an offset.
+func (f *form) offsetPaging() (paging, int) {
+	p := f.paging()
+	if p.token == "" {
+		return p, 0
+	}
+	n, err := strconv.Atoi(p.token)
+	if err != nil || n < 0 || strconv.Itoa(n) != p.token {
+		f.fail("PageToken is not a token this server issued")
+		return p, 0
+	}
+	return p, n
+}
+
 // storePage asks the store for one row more than a page, to learn whether a
 // next page exists.
 func (p paging) storePage() store.Page { return store.Page{Size: p.size + 1, After: p.token} }

@@ -65,7 +65,7 @@ func (s *Server) listPublicKeys(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	p := f.paging()
+	p := f.keysetPaging()
 	if f.err != nil {
 		writeError(w, f.err)
 		return

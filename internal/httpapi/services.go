@@ -106,7 +106,7 @@ func (s *Server) listServices(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	p := f.paging()
+	p := f.keysetPaging()
 	if f.err != nil {
 		writeError(w, f.err)
 		return

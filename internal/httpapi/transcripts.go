@@ -167,7 +167,7 @@ func (s *Server) listTranscripts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	p := f.paging()
+	p := f.keysetPaging()
 	filter := storeFilter(f)
 	if f.err != nil {
 		writeError(w, f.err)
@@ -286,13 +286,7 @@ func (s *Server) listSentences(w http.ResponseWriter, r *http.Request) {
 	}
 	redacted := f.boolean("Redacted", true)
 	words := f.boolean("WordTimestamps", false)
-	p := f.paging()
-	offset := 0
-	if p.token != "" {
-		if offset, err = strconv.Atoi(p.token); err != nil || offset < 0 {
-			f.fail("PageToken is not a token this server issued")
-		}
-	}
+	p, offset := f.offsetPaging()
 	if f.err != nil {
 		writeError(w, f.err)
 		return
@@ -403,13 +397,7 @@ func (s *Server) listOperatorResults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redacted := f.boolean("Redacted", true)
-	p := f.paging()
-	offset := 0
-	if p.token != "" {
-		if offset, err = strconv.Atoi(p.token); err != nil || offset < 0 {
-			f.fail("PageToken is not a token this server issued")
-		}
-	}
+	p, offset := f.offsetPaging()
 	if f.err != nil {
 		writeError(w, f.err)
 		return

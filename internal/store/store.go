@@ -185,6 +185,16 @@ func (p Page) where(alias string) (string, []any) {
 	return fmt.Sprintf(" AND (%[1]sdate_created < ? OR (%[1]sdate_created = ? AND %[1]ssid < ?))", alias), []any{date, date, sid}
 }
 
+// ValidCursor reports whether s is a cursor this package made.
+func ValidCursor(s string) bool {
+	date, sid, ok := strings.Cut(s, "|")
+	if !ok || len(sid) != 34 {
+		return false
+	}
+	_, err := time.Parse(timeFormat, date)
+	return err == nil && convoseal.ValidSID(sid[:2], sid)
+}
+
 // Cursor returns the cursor that continues after a row.
 func Cursor(dateCreated time.Time, sid string) string { return fmtTime(dateCreated) + "|" + sid }
 
