@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +28,10 @@ import (
 )
 
 var binary string
+
+// httpClient bounds every raw request, so a hung server fails a test
+// instead of hanging it.
+var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "convoseal-e2e-")
@@ -59,7 +61,7 @@ type Server struct {
 	Args       []string
 	cmd        *exec.Cmd
 	done       chan struct{}
-	mu         sync.Mutex
+	env        []string
 }
 
 // ServerOptions tune StartServer.
@@ -94,7 +96,8 @@ func StartServer(t *testing.T, o ServerOptions) *Server {
 	s.AccountSID, s.AuthToken = accountFor(s.Data)
 	s.Args = append([]string{"serve", "--data", s.Data, "--addr", fmt.Sprintf("127.0.0.1:%d", s.Port), "--public-url", s.URL,
 		"--allow-private-media", "--log-level", "debug"}, o.Extra...)
-	s.start(o.Env)
+	s.env = o.Env
+	s.start(s.env)
 	t.Cleanup(func() { s.Stop() })
 	return s
 }
@@ -106,7 +109,7 @@ func accountFor(data string) (string, string) {
 		sid, tok, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
 		return sid, tok
 	}
-	sid := "AC" + strings.Repeat("0", 0) + auth.NewToken()
+	sid := "AC" + auth.NewToken()
 	tok := auth.NewToken()
 	os.MkdirAll(filepath.Dir(f), 0o700)
 	os.WriteFile(f, []byte(sid+" "+tok), 0o600)
@@ -150,7 +153,7 @@ func (s *Server) start(env []string) {
 // Restart starts the process again on the same data directory and port.
 func (s *Server) Restart() {
 	s.t.Helper()
-	s.start(nil)
+	s.start(s.env)
 }
 
 // Stop sends SIGTERM and waits for a graceful exit.
@@ -260,7 +263,7 @@ func (s *Server) Do(t *testing.T, method, path string, form url.Values, creds ..
 		sid, tok = creds[0], creds[1]
 	}
 	req.SetBasicAuth(sid, tok)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +307,7 @@ func WaitTranscript(t *testing.T, c *twilio.RestClient, sid string, within time.
 // headers, as the customer does.
 func Download(t *testing.T, location string) (body []byte, keyB64, ivB64 string) {
 	t.Helper()
-	resp, err := http.Get(location)
+	resp, err := httpClient.Get(location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,5 +347,3 @@ func RegisterKey(t *testing.T, c *twilio.RestClient) (interop.KeyFiles, string) 
 	}
 	return kf, *k.Sid
 }
-
-var _ = context.Background

@@ -197,7 +197,9 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if o.workers > 0 {
-		if err := queue.Start(ctx); err != nil {
+		// Not ctx: River treats cancelling its start context as a hard stop;
+		// shutdown goes through queue.Stop below, which lets jobs finish.
+		if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
 	}

@@ -50,7 +50,8 @@ func parseJSON(data []byte) (*Document, error) {
 		}
 		key, _ := tok.(string)
 		if key != "sentences" {
-			return nil, invalidf("document: unknown field %q", truncate(key, 40))
+			// Field names come from the customer's document: never repeat them.
+			return nil, invalidf("document: unknown field (only \"sentences\" is allowed at the top level)")
 		}
 		if seen {
 			return nil, invalidf("document: duplicate field \"sentences\"")
@@ -153,8 +154,9 @@ func jsonError(where string, err error, dec *json.Decoder) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return invalidf("%s: unexpected end of JSON (byte offset %d)", where, dec.InputOffset())
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return invalidf("%s: unknown field %s", where, truncate(name, 42))
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		// The name comes from the customer's document: never repeat it.
+		return invalidf("%s: unknown field (a sentence has media_channel, start_time, end_time, transcript, confidence and words; a word has word, start_time and end_time)", where)
 	}
 	return invalidf("%s: malformed JSON (byte offset %d)", where, dec.InputOffset())
 }

@@ -87,15 +87,28 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 		return fmt.Errorf("starting %s: %w", transcriptSID, err)
 	}
 	if !ok {
-		return nil // deleted, or already finished by an earlier attempt
+		// Deleted, or finished by an earlier attempt that may have died
+		// before removing the sealed source.
+		if t != nil {
+			p.removeSource(ctx, t)
+		}
+		return nil
 	}
 	log := p.Log.With("transcript_sid", t.SID, "account_sid", t.AccountSID)
 
 	arts, duration, err := p.produce(ctx, t)
+	if ctx.Err() != nil {
+		// Shutting down or timed out: the job is retried, nothing failed.
+		return errors.Join(err, ctx.Err())
+	}
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		log.Info("transcript failed", "reason", perm.reason)
-		return p.DB.FailTranscript(ctx, t.SID, perm.reason)
+		if err := p.DB.FailTranscript(ctx, t.SID, perm.reason); err != nil {
+			return err
+		}
+		p.removeSource(ctx, t)
+		return nil
 	}
 	if err != nil {
 		return err
@@ -108,13 +121,19 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 		// Deleted while we worked: remove what we wrote.
 		return p.Blobs.DeletePrefix(ctx, TranscriptPrefix(t.AccountSID, t.SID))
 	}
-	if t.MediaURL == SealedSourceURL {
-		if err := p.Blobs.Delete(ctx, SourceKey(t.AccountSID, t.SID)); err != nil {
-			log.Warn("removing sealed source", "err", err)
-		}
-	}
+	p.removeSource(ctx, t)
 	log.Info("transcript completed", "sentences_artifacts", len(arts), "duration_s", duration)
 	return nil
+}
+
+// removeSource deletes inline media kept sealed until processing.
+func (p *Pipeline) removeSource(ctx context.Context, t *convoseal.Transcript) {
+	if t.MediaURL != SealedSourceURL {
+		return
+	}
+	if err := p.Blobs.Delete(ctx, SourceKey(t.AccountSID, t.SID)); err != nil {
+		p.Log.Warn("removing sealed source", "transcript_sid", t.SID, "err", err)
+	}
 }
 
 // produce fetches, parses and seals; it returns the artifacts written.
@@ -204,7 +223,8 @@ func transient(err error) bool {
 	if errors.As(err, &hs) {
 		return hs.StatusCode >= 500 || hs.StatusCode == 429
 	}
-	return errors.Is(err, media.ErrTimeout) || errors.Is(err, media.ErrFetch)
+	return errors.Is(err, media.ErrTimeout) || errors.Is(err, media.ErrFetch) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // safeReason is the client-visible failure reason. The media package's
