@@ -21,9 +21,12 @@ const (
 type Account struct {
 	SID           string
 	FriendlyName  string
-	AuthTokenHash []byte // see internal/auth; the token itself is never stored
-	DateCreated   time.Time
-	DateUpdated   time.Time
+	AuthTokenHash []byte // see internal/auth; the token itself is never stored in the clear
+	// AuthTokenSealed is the token sealed with the server KEK (for signing
+	// webhooks, as Twilio signs them with the auth token).
+	AuthTokenSealed string
+	DateCreated     time.Time
+	DateUpdated     time.Time
 }
 
 // PublicKey is an Accounts v1 Credentials/PublicKeys resource (CR…).

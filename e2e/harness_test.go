@@ -95,7 +95,7 @@ func StartServer(t *testing.T, o ServerOptions) *Server {
 	s.LogFile = filepath.Join(filepath.Dir(s.Data), fmt.Sprintf("server-%d.log", time.Now().UnixNano()))
 	s.AccountSID, s.AuthToken = accountFor(s.Data)
 	s.Args = append([]string{"serve", "--data", s.Data, "--addr", fmt.Sprintf("127.0.0.1:%d", s.Port), "--public-url", s.URL,
-		"--allow-private-media", "--log-level", "debug"}, o.Extra...)
+		"--allow-private-media", "--allow-private-webhooks", "--log-level", "debug"}, o.Extra...)
 	s.env = o.Env
 	s.start(s.env)
 	t.Cleanup(func() { s.Stop() })
@@ -346,4 +346,9 @@ func RegisterKey(t *testing.T, c *twilio.RestClient) (interop.KeyFiles, string) 
 		t.Fatalf("create public key: %v", err)
 	}
 	return kf, *k.Sid
+}
+
+func execOut(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
 }

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/auth"
+	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/store"
+	"github.com/convoseal/convoseal/seal"
 	"github.com/spf13/cobra"
 )
 
 func newAccountsCommand() *cobra.Command {
-	var data string
+	var data, kekFile string
 	cmd := &cobra.Command{
 		Use:   "accounts",
 		Short: "Manage accounts (operator)",
@@ -21,14 +24,24 @@ It works on the database under --data directly (also while serve runs).
 Auth Tokens are shown once, when made; only a hash of each is stored.`,
 	}
 	cmd.PersistentFlags().StringVar(&data, "data", "./convoseal-data", "the service's data directory ($CONVOSEAL_DATA)")
-	open := func(cmd *cobra.Command) (*store.DB, error) {
+	cmd.PersistentFlags().StringVar(&kekFile, "kek-file", "", "the server key-encryption key (default <data>/kek; $CONVOSEAL_KEK_FILE)")
+	open := func(cmd *cobra.Command) (*store.DB, *seal.KEK, error) {
 		if err := bindEnv(cmd.Flags()); err != nil {
-			return nil, withCode(exitUsage, err)
+			return nil, nil, withCode(exitUsage, err)
 		}
 		if _, err := os.Stat(data); err != nil {
-			return nil, fmt.Errorf("data directory %s: %w (run convoseal serve once, or pass --data)", data, err)
+			return nil, nil, fmt.Errorf("data directory %s: %w (run convoseal serve once, or pass --data)", data, err)
 		}
-		return store.OpenSQLite(cmd.Context(), filepath.Join(data, "convoseal.db"))
+		path := kekFile
+		if path == "" {
+			path = filepath.Join(data, "kek")
+		}
+		kek, err := keyring.LoadKEK(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		db, err := store.OpenSQLite(cmd.Context(), filepath.Join(data, "convoseal.db"))
+		return db, kek, err
 	}
 
 	var name string
@@ -37,13 +50,13 @@ Auth Tokens are shown once, when made; only a hash of each is stored.`,
 		Short: "Create an account and print its SID and Auth Token",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := open(cmd)
+			db, kek, err := open(cmd)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
 			sid, token := convoseal.NewSID(convoseal.PrefixAccount), auth.NewToken()
-			if err := db.CreateAccount(cmd.Context(), &convoseal.Account{SID: sid, FriendlyName: name, AuthTokenHash: auth.Hash(token)}); err != nil {
+			if err := createAccount(cmd.Context(), db, kek, sid, token, name); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "CONVOSEAL_ACCOUNT_SID=%s\nCONVOSEAL_AUTH_TOKEN=%s\n", sid, token)
@@ -57,7 +70,7 @@ Auth Tokens are shown once, when made; only a hash of each is stored.`,
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := open(cmd)
+			db, _, err := open(cmd)
 			if err != nil {
 				return err
 			}
@@ -81,13 +94,17 @@ Auth Tokens are shown once, when made; only a hash of each is stored.`,
 			if !convoseal.ValidSID(convoseal.PrefixAccount, args[0]) {
 				return usageErrorf("%q is not an Account SID (AC followed by 32 hexadecimal digits)", args[0])
 			}
-			db, err := open(cmd)
+			db, kek, err := open(cmd)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
 			token := auth.NewToken()
-			if err := db.SetAuthTokenHash(cmd.Context(), convoseal.NormalizeSID(args[0]), auth.Hash(token)); err != nil {
+			sealed, err := keyring.SealSecret(kek, token)
+			if err != nil {
+				return err
+			}
+			if err := db.SetAuthToken(cmd.Context(), convoseal.NormalizeSID(args[0]), auth.Hash(token), sealed); err != nil {
 				return fmt.Errorf("account %s: %w", args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "CONVOSEAL_AUTH_TOKEN=%s\n", token)
@@ -96,4 +113,14 @@ Auth Tokens are shown once, when made; only a hash of each is stored.`,
 	}
 	cmd.AddCommand(create, list, rotate)
 	return cmd
+}
+
+// createAccount stores a new account: the token's hash for authentication and
+// the token sealed with the KEK for signing its webhooks.
+func createAccount(ctx context.Context, db *store.DB, kek *seal.KEK, sid, token, name string) error {
+	sealed, err := keyring.SealSecret(kek, token)
+	if err != nil {
+		return err
+	}
+	return db.CreateAccount(ctx, &convoseal.Account{SID: sid, FriendlyName: name, AuthTokenHash: auth.Hash(token), AuthTokenSealed: sealed})
 }

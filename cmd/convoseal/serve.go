@@ -19,10 +19,13 @@ import (
 	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/httpapi"
 	"github.com/convoseal/convoseal/internal/keyring"
+	"github.com/convoseal/convoseal/internal/llm"
 	"github.com/convoseal/convoseal/internal/media"
 	"github.com/convoseal/convoseal/internal/operators"
 	"github.com/convoseal/convoseal/internal/pipeline"
 	"github.com/convoseal/convoseal/internal/store"
+	"github.com/convoseal/convoseal/internal/webhook"
+	"github.com/convoseal/convoseal/seal"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -38,6 +41,11 @@ type serveOptions struct {
 	logLevel          string
 	logFormat         string
 	shutdownTimeout   time.Duration
+	llmURL            string
+	llmModel          string
+	llmTimeout        time.Duration
+	allowPrivateHooks bool
+	webhookBackoff    time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -83,6 +91,11 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "json", "json or text")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM")
+	f.StringVar(&o.llmURL, "llm-url", "", "OpenAI-compatible chat-completions base URL (e.g. http://localhost:8000/v1) for generative operators; the API key is read from $CONVOSEAL_LLM_API_KEY")
+	f.StringVar(&o.llmModel, "llm-model", "", "model name for --llm-url")
+	f.DurationVar(&o.llmTimeout, "llm-timeout", 60*time.Second, "limit for one language-model request")
+	f.BoolVar(&o.allowPrivateHooks, "allow-private-webhooks", false, "allow webhook URLs on loopback, private and link-local addresses (testing only)")
+	f.DurationVar(&o.webhookBackoff, "webhook-retry", time.Second, "first retry delay of a failed webhook delivery (doubles each attempt, 6 attempts)")
 	return cmd
 }
 
@@ -148,9 +161,6 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		return err
 	}
 	defer db.Close()
-	if err := bootstrapAccount(ctx, db, o.data, console); err != nil {
-		return err
-	}
 	for _, op := range operators.Prebuilt() {
 		if err := db.UpsertPrebuiltOperator(ctx, op); err != nil {
 			return fmt.Errorf("installing pre-built operators: %w", err)
@@ -166,6 +176,9 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		return err
 	}
 	keys := keyring.New(kek, nil, db)
+	if err := bootstrapAccount(ctx, db, kek, o.data, console); err != nil {
+		return err
+	}
 
 	signingKey, err := blob.LoadOrCreateKey(filepath.Join(o.data, "url-signing.key"))
 	if err != nil {
@@ -179,9 +192,28 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 
 	fetcher := &media.Fetcher{AllowPrivate: o.allowPrivateMedia}
 	p := &pipeline.Pipeline{DB: db, Blobs: blobs, Keys: keys, Fetcher: fetcher, Log: log}
-	queue, err := pipeline.NewSQLiteQueue(ctx, db.Write, p, pipeline.QueueConfig{Workers: o.workers, Solo: true}, log)
+	if o.llmURL != "" {
+		if o.llmModel == "" {
+			return usageErrorf("--llm-model is required with --llm-url")
+		}
+		model, err := llm.New(llm.Config{BaseURL: o.llmURL, Model: o.llmModel, APIKey: os.Getenv("CONVOSEAL_LLM_API_KEY"), Timeout: o.llmTimeout})
+		if err != nil {
+			return usageErrorf("--llm-url: %v", err)
+		}
+		p.Operators.LLM = model
+	}
+	hooks := &webhook.Deliverer{AllowPrivate: o.allowPrivateHooks, Log: log}
+	queue, err := pipeline.NewSQLiteQueue(ctx, db.Write, p, pipeline.QueueConfig{Workers: o.workers, Solo: true,
+		Webhooks: hooks, WebhookBackoff: o.webhookBackoff}, log)
 	if err != nil {
 		return err
+	}
+	p.Notify = queue.NotifyTx
+	if on, err := db.DataLoggingServices(ctx); err != nil {
+		return err
+	} else if len(on) > 0 {
+		log.Warn("DATA LOGGING IS ON: these Services keep a copy of transcripts and results sealed with the server key, readable by this server, under blobs/datalogging/",
+			"services", on)
 	}
 
 	api := &httpapi.Server{DB: db, Blobs: blobs, Keys: keys, Queue: queue, Fetcher: fetcher, PublicURL: publicURL,
@@ -206,7 +238,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("convoseal serving", "addr", ln.Addr().String(), "public_url", publicURL, "data", o.data, "workers", o.workers,
-		"allow_private_media", o.allowPrivateMedia)
+		"allow_private_media", o.allowPrivateMedia, "allow_private_webhooks", o.allowPrivateHooks, "llm", o.llmURL != "")
 
 	select {
 	case err := <-serveErr:
@@ -225,7 +257,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 }
 
 // bootstrapAccount creates the first account on an empty database.
-func bootstrapAccount(ctx context.Context, db *store.DB, dataDir string, console interface{ Write([]byte) (int, error) }) error {
+func bootstrapAccount(ctx context.Context, db *store.DB, kek *seal.KEK, dataDir string, console interface{ Write([]byte) (int, error) }) error {
 	sid, token := os.Getenv("CONVOSEAL_ACCOUNT_SID"), os.Getenv("CONVOSEAL_AUTH_TOKEN")
 	if (sid == "") != (token == "") {
 		return usageErrorf("set both CONVOSEAL_ACCOUNT_SID and CONVOSEAL_AUTH_TOKEN, or neither")
@@ -243,7 +275,7 @@ func bootstrapAccount(ctx context.Context, db *store.DB, dataDir string, console
 		} else if !errors.Is(err, convoseal.ErrNotFound) {
 			return err
 		}
-		return db.CreateAccount(ctx, &convoseal.Account{SID: sid, FriendlyName: "bootstrap", AuthTokenHash: auth.Hash(token)})
+		return createAccount(ctx, db, kek, sid, token, "bootstrap")
 	}
 	n, err := db.CountAccounts(ctx)
 	if err != nil || n > 0 {
@@ -255,7 +287,7 @@ func bootstrapAccount(ctx context.Context, db *store.DB, dataDir string, console
 	if err := writeNewFile(path, []byte(content), 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := db.CreateAccount(ctx, &convoseal.Account{SID: sid, FriendlyName: "first account", AuthTokenHash: auth.Hash(token)}); err != nil {
+	if err := createAccount(ctx, db, kek, sid, token, "first account"); err != nil {
 		os.Remove(path)
 		return err
 	}

@@ -196,7 +196,8 @@ func (s *Server) deleteTranscript(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
-	if err := s.Blobs.DeletePrefix(r.Context(), pipeline.TranscriptPrefix(t.AccountSID, t.SID)); err != nil {
+	if err := errors.Join(s.Blobs.DeletePrefix(r.Context(), pipeline.TranscriptPrefix(t.AccountSID, t.SID)),
+		s.Blobs.DeletePrefix(r.Context(), pipeline.DataLoggingPrefix(t.AccountSID, t.SID))); err != nil {
 		s.fail(w, r, err, "")
 		return
 	}

@@ -6,6 +6,7 @@ package keyring
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -126,4 +127,53 @@ func parseKEKFile(path string, data []byte) (*seal.KEK, error) {
 		return nil, fmt.Errorf("key-encryption key %s is not base64", path)
 	}
 	return seal.NewKEK(key)
+}
+
+// sealedValue is a small secret sealed with the KEK, stored as base64 JSON.
+type sealedValue struct {
+	Body []byte            `json:"b"`
+	Meta map[string]string `json:"m"`
+}
+
+// SealSecret seals a small server-side secret (an account's auth token) with
+// the current KEK.
+func (k *Keyring) SealSecret(secret string) (string, error) {
+	return SealSecret(k.kek, secret)
+}
+
+// SealSecret seals secret with kek.
+func SealSecret(kek *seal.KEK, secret string) (string, error) {
+	body, env, err := seal.Seal(kek, []byte(secret))
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(sealedValue{Body: body, Meta: env.Metadata()})
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// OpenSecret opens a value made by SealSecret with the current or a previous KEK.
+func (k *Keyring) OpenSecret(sealed string) (string, error) {
+	if sealed == "" {
+		return "", errors.New("no sealed secret stored")
+	}
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return "", fmt.Errorf("sealed secret: %w", err)
+	}
+	var v sealedValue
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", fmt.Errorf("sealed secret: %w", err)
+	}
+	env, err := seal.ParseMetadata(v.Meta)
+	if err != nil {
+		return "", err
+	}
+	pt, err := seal.Open(k.ServerIdentity(), v.Body, env)
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
 }

@@ -4,12 +4,19 @@
 package operators
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/convoseal/convoseal"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // catalogDate is the creation date reported for catalog entries.
@@ -108,39 +115,80 @@ func Prebuilt() []*convoseal.Operator {
 }
 
 // ValidateConfig checks a custom operator's configuration against its type's
-// schema. (A full JSON-Schema validator arrives with issue 4; until then the
-// required fields and basic types of the catalog's schemas are checked here.)
+// JSON Schema (config_schema), with a standard JSON-Schema validator.
 func ValidateConfig(t *convoseal.OperatorType, cfg map[string]any) error {
-	switch t.Name {
-	case "phrase-matching":
-		phrases, ok := cfg["phrases"].([]any)
-		if !ok || len(phrases) == 0 || len(phrases) > 500 {
-			return errString("phrases must be a list of 1 to 500 strings")
+	if len(t.ConfigSchema) == 0 {
+		return nil
+	}
+	sch, err := compileSchema(t)
+	if err != nil {
+		return err
+	}
+	if err := sch.Validate(cfg); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return errString(validationMessage(ve))
 		}
-		for _, p := range phrases {
-			if s, ok := p.(string); !ok || s == "" || len(s) > 200 {
-				return errString("each phrase must be a string of 1 to 200 characters")
+		return err
+	}
+	if t.Name == "generative" {
+		if s, ok := cfg["json_result_schema"]; ok {
+			c := jsonschema.NewCompiler()
+			if err := c.AddResource("result.json", s); err != nil {
+				return errString("json_result_schema is not a JSON Schema")
 			}
-		}
-		if m, ok := cfg["match_type"]; ok && m != "exact" && m != "fuzzy" {
-			return errString("match_type must be exact or fuzzy")
-		}
-		for k := range cfg {
-			if k != "phrases" && k != "match_type" && k != "media_channel" {
-				return errString("unknown field " + k)
-			}
-		}
-	case "generative":
-		if p, ok := cfg["prompt"].(string); !ok || p == "" || len(p) > 8000 {
-			return errString("prompt must be a string of 1 to 8000 characters")
-		}
-		for k := range cfg {
-			if k != "prompt" && k != "json_result_schema" {
-				return errString("unknown field " + k)
+			if _, err := c.Compile("result.json"); err != nil {
+				return errString("json_result_schema is not a valid JSON Schema")
 			}
 		}
 	}
 	return nil
+}
+
+var (
+	schemaMu    sync.Mutex
+	schemaCache = map[string]*jsonschema.Schema{}
+)
+
+func compileSchema(t *convoseal.OperatorType) (*jsonschema.Schema, error) {
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
+	if s, ok := schemaCache[t.Name]; ok {
+		return s, nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(t.ConfigSchema))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(t.Name+".json", doc); err != nil {
+		return nil, err
+	}
+	s, err := c.Compile(t.Name + ".json")
+	if err != nil {
+		return nil, err
+	}
+	schemaCache[t.Name] = s
+	return s, nil
+}
+
+// validationMessage flattens a validation error to its leaf causes, e.g.
+// "at /phrases/0: minLength: got 0, want 1".
+func validationMessage(ve *jsonschema.ValidationError) string {
+	var leaves []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			loc := "/" + strings.Join(e.InstanceLocation, "/")
+			leaves = append(leaves, "at "+loc+": "+e.ErrorKind.LocalizedString(message.NewPrinter(language.English)))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return strings.Join(leaves, "; ")
 }
 
 type errString string

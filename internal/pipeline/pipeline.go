@@ -8,6 +8,7 @@ package pipeline
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,11 +16,15 @@ import (
 	"log/slog"
 	"math"
 	"path"
+	"strings"
+	"time"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
+	"github.com/convoseal/convoseal/internal/operators"
+	"github.com/convoseal/convoseal/internal/pii"
 	"github.com/convoseal/convoseal/internal/store"
 	"github.com/convoseal/convoseal/seal"
 )
@@ -69,6 +74,13 @@ type Pipeline struct {
 	Keys    *keyring.Keyring
 	Fetcher *media.Fetcher
 	Log     *slog.Logger
+	// Operators are what language operators may use (the LLM backend).
+	Operators operators.Deps
+	// OperatorTimeout bounds one operator on one transcript (default 2 min).
+	OperatorTimeout time.Duration
+	// Notify, if set, enqueues the completion or failure event on the
+	// transaction that records it (webhooks).
+	Notify func(ctx context.Context, tx *sql.Tx, t *convoseal.Transcript, status string) error
 }
 
 // permanentError marks a failure that retrying cannot fix; the transcript is
@@ -104,7 +116,7 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		log.Info("transcript failed", "reason", perm.reason)
-		if err := p.DB.FailTranscript(ctx, t.SID, perm.reason); err != nil {
+		if err := p.DB.FailTranscript(ctx, t.SID, perm.reason, p.notify(ctx, t, convoseal.StatusFailed)); err != nil {
 			return err
 		}
 		p.removeSource(ctx, t)
@@ -113,17 +125,25 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 	if err != nil {
 		return err
 	}
-	completed, err := p.DB.CompleteTranscript(ctx, t.SID, duration, arts)
+	completed, err := p.DB.CompleteTranscript(ctx, t.SID, duration, arts, p.notify(ctx, t, convoseal.StatusCompleted))
 	if err != nil {
 		return fmt.Errorf("completing %s: %w", t.SID, err)
 	}
 	if !completed {
 		// Deleted while we worked: remove what we wrote.
-		return p.Blobs.DeletePrefix(ctx, TranscriptPrefix(t.AccountSID, t.SID))
+		return errors.Join(p.Blobs.DeletePrefix(ctx, TranscriptPrefix(t.AccountSID, t.SID)),
+			p.Blobs.DeletePrefix(ctx, DataLoggingPrefix(t.AccountSID, t.SID)))
 	}
 	p.removeSource(ctx, t)
 	log.Info("transcript completed", "sentences_artifacts", len(arts), "duration_s", duration)
 	return nil
+}
+
+func (p *Pipeline) notify(ctx context.Context, t *convoseal.Transcript, status string) func(*sql.Tx) error {
+	if p.Notify == nil {
+		return nil
+	}
+	return func(tx *sql.Tx) error { return p.Notify(ctx, tx, t, status) }
 }
 
 // removeSource deletes inline media kept sealed until processing.
@@ -136,7 +156,10 @@ func (p *Pipeline) removeSource(ctx context.Context, t *convoseal.Transcript) {
 	}
 }
 
-// produce fetches, parses and seals; it returns the artifacts written.
+// produce fetches and parses the media, runs the operators, and seals and
+// stores every artifact the moment it exists: the sentences and each operator
+// result, in the unredacted and (with redaction on) the redacted variant, plus
+// the data-logging copy when the Service has it on.
 func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript) ([]convoseal.Artifact, int, error) {
 	m, err := p.loadMedia(ctx, t)
 	if err != nil {
@@ -160,17 +183,182 @@ func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript) ([]conv
 		}
 		return nil, 0, err
 	}
+	w := &artifactWriter{p: p, t: t, recipient: recipient}
+	defer w.clear()
+
+	// Sentences.
 	plain, err := json.Marshal(convoseal.SentencesDocument{TranscriptSID: t.SID, Sentences: sentences})
 	if err != nil {
 		return nil, 0, err
 	}
-	art, err := p.sealAndStore(ctx, t, recipient, SentencesKey(t.AccountSID, t.SID, false), plain)
-	clear(plain)
+	if err := w.write(ctx, convoseal.ArtifactSentences, "", plain, redactSentences); err != nil {
+		return nil, 0, err
+	}
+
+	// Operators, each on the unredacted conversation.
+	ops, err := p.DB.ServiceOperators(ctx, t.ServiceSID)
 	if err != nil {
 		return nil, 0, err
 	}
-	art.Kind = convoseal.ArtifactSentences
-	return []convoseal.Artifact{art}, duration, nil
+	conv := &operators.Conversation{TranscriptSID: t.SID, LanguageCode: t.LanguageCode, Sentences: sentences}
+	for _, op := range ops {
+		res := p.runOperator(ctx, op, conv)
+		plain, err := json.Marshal(res)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := w.write(ctx, convoseal.ArtifactOperatorResult, op.SID, plain, redactJSON); err != nil {
+			return nil, 0, err
+		}
+	}
+	return w.arts, duration, nil
+}
+
+// runOperator runs one operator; a failure (error, panic, timeout) becomes a
+// failed result with a readable reason instead of failing the transcript.
+func (p *Pipeline) runOperator(ctx context.Context, op *convoseal.Operator, conv *operators.Conversation) (res *operators.Result) {
+	timeout := p.OperatorTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	fail := func(reason string) *operators.Result {
+		p.Log.Warn("operator failed", "transcript_sid", conv.TranscriptSID, "operator_sid", op.SID, "reason", reason)
+		return &operators.Result{OperatorType: op.OperatorType, Status: operators.ResultFailed, FailureReason: reason}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			p.Log.Error("operator panicked", "operator_sid", op.SID, "panic", fmt.Sprint(v))
+			res = fail("the operator crashed")
+		}
+		res.Name, res.OperatorSID, res.TranscriptSID = op.FriendlyName, op.SID, conv.TranscriptSID
+	}()
+	runner, err := operators.New(op, p.Operators)
+	if err != nil {
+		return fail(err.Error())
+	}
+	res, err = runner.Run(ctx, conv)
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return fail(fmt.Sprintf("the operator did not finish within %s", timeout))
+		}
+		return fail(err.Error())
+	}
+	if res == nil {
+		return fail("the operator produced no result")
+	}
+	res.Status = operators.ResultCompleted
+	return res
+}
+
+// artifactWriter seals and stores a transcript's artifacts.
+type artifactWriter struct {
+	p         *Pipeline
+	t         *convoseal.Transcript
+	recipient seal.Recipient
+	arts      []convoseal.Artifact
+	plain     [][]byte // plaintexts to wipe when done
+}
+
+// write stores plain as the unredacted variant and, with redaction on, the
+// redacted variant made by redact; with data logging on, both also go to the
+// data-logging area sealed with the server key.
+func (w *artifactWriter) write(ctx context.Context, kind, operatorSID string, plain []byte, redact func([]byte) ([]byte, error)) error {
+	w.plain = append(w.plain, plain)
+	variants := []struct {
+		redacted bool
+		data     []byte
+	}{{false, plain}}
+	if w.t.Redaction {
+		red, err := redact(plain)
+		if err != nil {
+			return fmt.Errorf("redacting %s: %w", kind, err)
+		}
+		w.plain = append(w.plain, red)
+		variants = append(variants, struct {
+			redacted bool
+			data     []byte
+		}{true, red})
+	}
+	for _, v := range variants {
+		key := SentencesKey(w.t.AccountSID, w.t.SID, v.redacted)
+		if kind == convoseal.ArtifactOperatorResult {
+			key = OperatorResultKey(w.t.AccountSID, w.t.SID, operatorSID, v.redacted)
+		}
+		art, err := w.p.sealAndStore(ctx, w.t, w.recipient, key, v.data)
+		if err != nil {
+			return err
+		}
+		art.Kind, art.OperatorSID, art.Redacted = kind, operatorSID, v.redacted
+		w.arts = append(w.arts, art)
+		if w.t.DataLogging {
+			dlKey := DataLoggingPrefix(w.t.AccountSID, w.t.SID) + strings.TrimPrefix(key, TranscriptPrefix(w.t.AccountSID, w.t.SID))
+			if _, err := w.p.sealAndStore(ctx, w.t, w.p.Keys.KEK(), dlKey, v.data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *artifactWriter) clear() {
+	for _, b := range w.plain {
+		clear(b)
+	}
+}
+
+// DataLoggingPrefix is where the data-logging copies of a transcript live,
+// sealed with the server key, apart from the customer's artifacts.
+func DataLoggingPrefix(accountSID, transcriptSID string) string {
+	return "datalogging/" + accountSID + "/" + transcriptSID + "/"
+}
+
+// redactSentences replaces PII in every sentence's text (and drops the word
+// timings, which would repeat it).
+func redactSentences(plain []byte) ([]byte, error) {
+	var doc convoseal.SentencesDocument
+	if err := json.Unmarshal(plain, &doc); err != nil {
+		return nil, err
+	}
+	for i := range doc.Sentences {
+		s := &doc.Sentences[i]
+		red := pii.Redact(s.Transcript)
+		if red != s.Transcript {
+			s.Transcript = red
+			s.Words = nil
+		}
+	}
+	return json.Marshal(doc)
+}
+
+// redactJSON replaces PII in every string value of an operator result.
+func redactJSON(plain []byte) ([]byte, error) {
+	var v any
+	if err := json.Unmarshal(plain, &v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(redactValue(v))
+}
+
+func redactValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return pii.Redact(x)
+	case []any:
+		for i := range x {
+			x[i] = redactValue(x[i])
+		}
+	case map[string]any:
+		for k, e := range x {
+			switch k {
+			case "operator_sid", "transcript_sid", "operator_type", "name", "status", "label", "predicted_label":
+				continue // identifiers and labels, never PII
+			}
+			x[k] = redactValue(e)
+		}
+	}
+	return v
 }
 
 // sealAndStore seals plaintext for recipient and stores it under key.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/webhook"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -28,6 +30,9 @@ func (TranscribeArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 8, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// webhookQueue keeps slow webhook receivers from holding transcript workers.
+const webhookQueue = "webhooks"
+
 type transcribeWorker struct {
 	river.WorkerDefaults[TranscribeArgs]
 	p *Pipeline
@@ -38,7 +43,11 @@ func (w *transcribeWorker) Work(ctx context.Context, job *river.Job[TranscribeAr
 	if err != nil && job.Attempt >= job.MaxAttempts {
 		// The last attempt: leave the transcript failed, not in progress forever.
 		reason := fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, safeReason(err))
-		if ferr := w.p.DB.FailTranscript(context.WithoutCancel(ctx), job.Args.TranscriptSID, reason); ferr != nil {
+		t, terr := w.p.DB.TranscriptForJob(context.WithoutCancel(ctx), job.Args.TranscriptSID)
+		if terr != nil {
+			return errors.Join(err, terr)
+		}
+		if ferr := w.p.DB.FailTranscript(context.WithoutCancel(ctx), job.Args.TranscriptSID, reason, w.p.notify(context.WithoutCancel(ctx), t, convoseal.StatusFailed)); ferr != nil {
 			return errors.Join(err, ferr)
 		}
 	}
@@ -52,6 +61,10 @@ func (w *transcribeWorker) Timeout(*river.Job[TranscribeArgs]) time.Duration { r
 type QueueConfig struct {
 	Workers int  // concurrent jobs in this process; 0 means insert-only
 	Solo    bool // this process is the only one using the database (embedded SQLite)
+	// Webhooks delivers webhook events; nil disables webhook jobs here.
+	Webhooks *webhook.Deliverer
+	// WebhookBackoff is the first retry delay of a failed delivery (default 1s).
+	WebhookBackoff time.Duration
 }
 
 // Queue is the durable job queue (River on the metadata database).
@@ -84,8 +97,19 @@ func NewSQLiteQueue(ctx context.Context, db *sql.DB, p *Pipeline, cfg QueueConfi
 		if err := river.AddWorkerSafely(workers, &transcribeWorker{p: p}); err != nil {
 			return nil, err
 		}
+		queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		if cfg.Webhooks != nil {
+			backoff := cfg.WebhookBackoff
+			if backoff <= 0 {
+				backoff = time.Second
+			}
+			if err := river.AddWorkerSafely(workers, &webhookWorker{p: p, d: cfg.Webhooks, backoff: backoff}); err != nil {
+				return nil, err
+			}
+			queues[webhookQueue] = river.QueueConfig{MaxWorkers: 4}
+		}
 		rc.Workers = workers
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.Queues = queues
 	}
 	client, err := river.NewClient(driver, rc)
 	if err != nil {

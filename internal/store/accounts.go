@@ -12,8 +12,8 @@ import (
 func (db *DB) CreateAccount(ctx context.Context, a *convoseal.Account) error {
 	now := db.now()
 	a.DateCreated, a.DateUpdated = now, now
-	_, err := db.Write.ExecContext(ctx, `INSERT INTO accounts (sid, friendly_name, auth_token_hash, date_created, date_updated) VALUES (?, ?, ?, ?, ?)`,
-		a.SID, a.FriendlyName, string(a.AuthTokenHash), fmtTime(now), fmtTime(now))
+	_, err := db.Write.ExecContext(ctx, `INSERT INTO accounts (sid, friendly_name, auth_token_hash, auth_token_sealed, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.SID, a.FriendlyName, string(a.AuthTokenHash), a.AuthTokenSealed, fmtTime(now), fmtTime(now))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("account %s: %w", a.SID, convoseal.ErrConflict)
 	}
@@ -24,8 +24,8 @@ func (db *DB) CreateAccount(ctx context.Context, a *convoseal.Account) error {
 func (db *DB) GetAccount(ctx context.Context, sid string) (*convoseal.Account, error) {
 	var a convoseal.Account
 	var hash, created, updated string
-	err := db.read.QueryRowContext(ctx, `SELECT sid, friendly_name, auth_token_hash, date_created, date_updated FROM accounts WHERE sid = ?`, sid).
-		Scan(&a.SID, &a.FriendlyName, &hash, &created, &updated)
+	err := db.read.QueryRowContext(ctx, `SELECT sid, friendly_name, auth_token_hash, auth_token_sealed, date_created, date_updated FROM accounts WHERE sid = ?`, sid).
+		Scan(&a.SID, &a.FriendlyName, &hash, &a.AuthTokenSealed, &created, &updated)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -60,10 +60,10 @@ func (db *DB) CountAccounts(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// SetAuthTokenHash replaces an account's token hash (rotation).
-func (db *DB) SetAuthTokenHash(ctx context.Context, sid string, hash []byte) error {
+// SetAuthToken replaces an account's token hash and sealed token (rotation).
+func (db *DB) SetAuthToken(ctx context.Context, sid string, hash []byte, sealed string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE accounts SET auth_token_hash = ?, date_updated = ? WHERE sid = ?`, string(hash), fmtTime(db.now()), sid)
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET auth_token_hash = ?, auth_token_sealed = ?, date_updated = ? WHERE sid = ?`, string(hash), sealed, fmtTime(db.now()), sid)
 		if err != nil {
 			return err
 		}

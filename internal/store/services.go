@@ -226,3 +226,35 @@ func (db *DB) DetachOperator(ctx context.Context, accountSID, serviceSID, operat
 		return nil
 	})
 }
+
+// SetDataLogging switches a Service's data logging (an operator action, not
+// reachable through the API) and returns the Service.
+func (db *DB) SetDataLogging(ctx context.Context, serviceSID string, on bool) (*convoseal.Service, error) {
+	var account string
+	if err := db.read.QueryRowContext(ctx, `SELECT account_sid FROM services WHERE sid = ?`, serviceSID).Scan(&account); err != nil {
+		return nil, notFound(err)
+	}
+	return db.UpdateService(ctx, account, serviceSID, 0, func(s *convoseal.Service) error {
+		s.DataLogging = on
+		return nil
+	})
+}
+
+// DataLoggingServices lists every Service with data logging on, for the
+// start-up warning.
+func (db *DB) DataLoggingServices(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT sid FROM services WHERE data_logging ORDER BY sid`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sid string
+		if err := rows.Scan(&sid); err != nil {
+			return nil, err
+		}
+		out = append(out, sid)
+	}
+	return out, rows.Err()
+}

@@ -162,7 +162,10 @@ func (db *DB) StartTranscript(ctx context.Context, sid string) (*convoseal.Trans
 // atomically. Artifacts replace earlier rows of the same identity (a retried
 // job writes the same keys). It reports false if the transcript was deleted
 // meanwhile, so the caller can remove what it wrote.
-func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, arts []convoseal.Artifact) (bool, error) {
+//
+// then, if not nil, runs in the same transaction after the update (to enqueue
+// the webhook job), so the event is queued if and only if the status changed.
+func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, arts []convoseal.Artifact, then func(*sql.Tx) error) (bool, error) {
 	ok := false
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		now := fmtTime(db.now())
@@ -182,17 +185,35 @@ func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, 
 			}
 		}
 		ok = true
+		if then != nil {
+			return then(tx)
+		}
 		return nil
 	})
 	return ok, err
 }
 
 // FailTranscript marks a transcript failed with a readable reason that must not
-// contain customer content.
-func (db *DB) FailTranscript(ctx context.Context, sid, reason string) error {
-	_, err := db.Write.ExecContext(ctx, `UPDATE transcripts SET status = ?, failure_reason = ?, date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
-		convoseal.StatusFailed, reason, fmtTime(db.now()), sid)
-	return err
+// contain customer content; then runs in the same transaction when the status
+// changed.
+func (db *DB) FailTranscript(ctx context.Context, sid, reason string, then func(*sql.Tx) error) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE transcripts SET status = ?, failure_reason = ?, date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
+			convoseal.StatusFailed, reason, fmtTime(db.now()), sid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 || then == nil {
+			return nil
+		}
+		return then(tx)
+	})
+}
+
+// WebhookTarget returns a Service's webhook URL and method, read on tx.
+func WebhookTarget(ctx context.Context, tx *sql.Tx, serviceSID string) (url, method string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT webhook_url, webhook_http_method FROM services WHERE sid = ?`, serviceSID).Scan(&url, &method)
+	return url, method, notFound(err)
 }
 
 // DeleteTranscript removes a transcript and its artifact rows, returning the
