@@ -51,6 +51,25 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 	kf, cred := RegisterKey(t, c)
 	keyedSvc := lcService(t, c, "canary-customer-key", cred)
 	serverSvc := lcService(t, c, "canary-server-key", "")
+	// Every artifact kind: redaction variants, every pre-built operator and a
+	// custom one, and (server-key Service) the data-logging copy.
+	phrases := customOperator(t, s, "canary phrases", "phrase-matching", map[string]any{"phrases": []string{"account number", "noted"}})
+	prebuiltOps, err := c.IntelligenceV2.ListPrebuiltOperator(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range []string{keyedSvc, serverSvc} {
+		if _, err := c.IntelligenceV2.UpdateService(svc, (&intelligence.UpdateServiceParams{}).SetAutoRedaction(true)); err != nil {
+			t.Fatal(err)
+		}
+		attach(t, s, svc, phrases)
+		for _, op := range prebuiltOps {
+			attach(t, s, svc, *op.Sid)
+		}
+	}
+	if out, err := execOut(binary, "services", "data-logging", serverSvc, "on", "--data", s.Data); err != nil {
+		t.Fatalf("data-logging on: %v %s", err, out)
+	}
 
 	// Submissions that complete: inline (base64, percent-encoded, fully
 	// percent-encoded) and over HTTP, as JSON and as WebVTT.
