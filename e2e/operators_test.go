@@ -436,6 +436,26 @@ func TestWebhooks(t *testing.T) {
 			}
 		}
 	}
+	// The delivery state shows in /metrics.
+	resp, err := httpClient.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	buf := make([]byte, 1<<16)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	resp.Body.Close()
+	for _, want := range []string{`convoseal_webhook_deliveries_total{outcome="retry"} 2`, `convoseal_webhook_deliveries_total{outcome="delivered"} 1`} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	// A wrong token does not validate: the check above can fail.
 	other := client.NewRequestValidator("0123456789abcdef0123456789abcdef")
 	if other.Validate(recv.URL, map[string]string{"a": "b"}, "bogus") {

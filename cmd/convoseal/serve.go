@@ -21,6 +21,7 @@ import (
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/llm"
 	"github.com/convoseal/convoseal/internal/media"
+	"github.com/convoseal/convoseal/internal/metrics"
 	"github.com/convoseal/convoseal/internal/operators"
 	"github.com/convoseal/convoseal/internal/pipeline"
 	"github.com/convoseal/convoseal/internal/store"
@@ -191,7 +192,8 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	defer blobs.Close()
 
 	fetcher := &media.Fetcher{AllowPrivate: o.allowPrivateMedia}
-	p := &pipeline.Pipeline{DB: db, Blobs: blobs, Keys: keys, Fetcher: fetcher, Log: log}
+	m := metrics.New()
+	p := &pipeline.Pipeline{DB: db, Blobs: blobs, Keys: keys, Fetcher: fetcher, Log: log, Metrics: m}
 	if o.llmURL != "" {
 		if o.llmModel == "" {
 			return usageErrorf("--llm-model is required with --llm-url")
@@ -202,7 +204,8 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		}
 		p.Operators.LLM = model
 	}
-	hooks := &webhook.Deliverer{AllowPrivate: o.allowPrivateHooks, Log: log}
+	hooks := &webhook.Deliverer{AllowPrivate: o.allowPrivateHooks, Log: log,
+		OnAttempt: func(outcome string) { m.WebhookDeliveries.WithLabelValues(outcome).Inc() }}
 	queue, err := pipeline.NewSQLiteQueue(ctx, db.Write, p, pipeline.QueueConfig{Workers: o.workers, Solo: true,
 		Webhooks: hooks, WebhookBackoff: o.webhookBackoff}, log)
 	if err != nil {
@@ -217,7 +220,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	}
 
 	api := &httpapi.Server{DB: db, Blobs: blobs, Keys: keys, Queue: queue, Fetcher: fetcher, PublicURL: publicURL,
-		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobs.Handler()}
+		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobs.Handler(), MetricsHandler: m.Handler()}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

@@ -44,6 +44,8 @@ type Server struct {
 	Log       *slog.Logger
 	// BlobHandler serves signed locations under /blobs/ (local store only).
 	BlobHandler http.Handler
+	// MetricsHandler serves /metrics (Prometheus), if set.
+	MetricsHandler http.Handler
 }
 
 type ctxKey int
@@ -66,6 +68,9 @@ func (s *Server) Handler() http.Handler {
 	root.HandleFunc("GET /readyz", s.readyz)
 	if s.BlobHandler != nil {
 		root.Handle("/blobs/", s.BlobHandler)
+	}
+	if s.MetricsHandler != nil {
+		root.Handle("GET /metrics", s.MetricsHandler)
 	}
 	root.Handle("/v1/", s.authenticate(api))
 	root.Handle("/v2/", s.authenticate(api))

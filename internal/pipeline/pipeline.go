@@ -23,6 +23,7 @@ import (
 	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
+	"github.com/convoseal/convoseal/internal/metrics"
 	"github.com/convoseal/convoseal/internal/operators"
 	"github.com/convoseal/convoseal/internal/pii"
 	"github.com/convoseal/convoseal/internal/store"
@@ -81,6 +82,8 @@ type Pipeline struct {
 	// Notify, if set, enqueues the completion or failure event on the
 	// transaction that records it (webhooks).
 	Notify func(ctx context.Context, tx *sql.Tx, t *convoseal.Transcript, status string) error
+	// Metrics, if set, counts finished transcripts and operator results.
+	Metrics *metrics.Metrics
 }
 
 // permanentError marks a failure that retrying cannot fix; the transcript is
@@ -119,6 +122,7 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 		if err := p.DB.FailTranscript(ctx, t.SID, perm.reason, p.notify(ctx, t, convoseal.StatusFailed)); err != nil {
 			return err
 		}
+		p.count(convoseal.StatusFailed)
 		p.removeSource(ctx, t)
 		return nil
 	}
@@ -135,8 +139,15 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 			p.Blobs.DeletePrefix(ctx, DataLoggingPrefix(t.AccountSID, t.SID)))
 	}
 	p.removeSource(ctx, t)
+	p.count(convoseal.StatusCompleted)
 	log.Info("transcript completed", "sentences_artifacts", len(arts), "duration_s", duration)
 	return nil
+}
+
+func (p *Pipeline) count(status string) {
+	if p.Metrics != nil {
+		p.Metrics.Transcripts.WithLabelValues(status).Inc()
+	}
 }
 
 func (p *Pipeline) notify(ctx context.Context, t *convoseal.Transcript, status string) func(*sql.Tx) error {
@@ -233,6 +244,9 @@ func (p *Pipeline) runOperator(ctx context.Context, op *convoseal.Operator, conv
 			res = fail("the operator crashed")
 		}
 		res.Name, res.OperatorSID, res.TranscriptSID = op.FriendlyName, op.SID, conv.TranscriptSID
+		if p.Metrics != nil {
+			p.Metrics.OperatorResults.WithLabelValues(res.OperatorType, res.Status).Inc()
+		}
 	}()
 	runner, err := operators.New(op, p.Operators)
 	if err != nil {
