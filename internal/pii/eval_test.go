@@ -149,6 +149,16 @@ func TestPrecisionRecallHeldOut(t *testing.T) {
 	evaluate(t, "testdata/heldout.jsonl")
 }
 
+// TestPrecisionRecallBlind evaluates Detect on testdata/blind.jsonl, written
+// by someone who had not read the detector, after it was finished, and never
+// used to change it. Logged only; only a gross regression fails it.
+func TestPrecisionRecallBlind(t *testing.T) {
+	all := evaluate(t, "testdata/blind.jsonl")
+	if all.precision() < 0.5 || all.recall() < 0.5 {
+		t.Errorf("blind-set precision %.3f / recall %.3f collapsed", all.precision(), all.recall())
+	}
+}
+
 // evaluate runs Detect over a labelled file, logs the markdown table and
 // the individual misses, and returns the overall exact-match counts.
 func evaluate(t *testing.T, path string) counts {
