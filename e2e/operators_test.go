@@ -508,3 +508,51 @@ func TestDataLogging(t *testing.T) {
 		t.Fatal("data-logging copy survives the transcript's deletion")
 	}
 }
+
+// TestWebhookOnFailure: a transcript that fails sends the failed event, by
+// GET when the Service asks for GET, still signed.
+func TestWebhookOnFailure(t *testing.T) {
+	got := make(chan url.Values, 4)
+	var s *Server
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := client.NewRequestValidator(s.AuthToken)
+		if r.Method != http.MethodGet || !v.Validate("http://"+r.Host+r.URL.RequestURI(), map[string]string{}, r.Header.Get("X-Twilio-Signature")) {
+			w.WriteHeader(400)
+			got <- nil
+			return
+		}
+		got <- r.URL.Query()
+	}))
+	defer recv.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"sentences":[{"media_channel":1,"start_time":2,"end_time":1,"transcript":"backwards"}]}`))
+	}))
+	defer bad.Close()
+	s = StartServer(t, ServerOptions{})
+	c := s.Twilio()
+	svc, err := c.IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("hooked-get").
+		SetWebhookUrl(recv.URL + "/hook").SetWebhookHttpMethod("GET"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := c.IntelligenceV2.CreateTranscript((&intelligence.CreateTranscriptParams{}).SetServiceSid(*svc.Sid).
+		SetChannel(Channel(bad.URL + "/doc.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := WaitTranscript(t, c, *tr.Sid, 30*time.Second); *done.Status != "failed" {
+		t.Fatalf("transcript %s, want failed", *done.Status)
+	}
+	select {
+	case q := <-got:
+		if q == nil {
+			t.Fatal("GET webhook was not signed as twilio-go expects")
+		}
+		if q.Get("TranscriptSid") != *tr.Sid || q.Get("Status") != "failed" || q.Get("EventType") != "voice_intelligence_transcript_failed" {
+			t.Fatalf("failure event: %v", q)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no webhook for the failed transcript")
+	}
+}
