@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/operators"
@@ -34,11 +35,7 @@ func (s *Server) listOperatorsIn(scope store.OperatorScope, path string) http.Ha
 			s.fail(w, r, err, "")
 			return
 		}
-		next := ""
-		if len(list) > p.size {
-			list = list[:p.size]
-			next = cursor(list[len(list)-1].DateCreated, list[len(list)-1].SID)
-		}
+		list, next := keysetPage(list, p, func(v *convoseal.Operator) (time.Time, string) { return v.DateCreated, v.SID })
 		out := make([]operatorJSON, len(list))
 		for i, o := range list {
 			out[i] = s.operatorJSON(o, operatorPath(o, path))

@@ -269,3 +269,14 @@ func pick(f *form, names ...string) url.Values {
 	}
 	return out
 }
+
+// keysetPage trims a store result (one row more than the page) to the page
+// and returns the cursor of the next page, or "" at the end.
+func keysetPage[T any](rows []T, p paging, key func(T) (time.Time, string)) ([]T, string) {
+	if len(rows) <= p.size {
+		return rows, ""
+	}
+	rows = rows[:p.size]
+	created, sid := key(rows[len(rows)-1])
+	return rows, store.Cursor(created, sid)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/seal"
@@ -75,12 +76,7 @@ func (s *Server) listPublicKeys(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	next := ""
-	if len(keys) > p.size {
-		keys = keys[:p.size]
-		last := keys[len(keys)-1]
-		next = cursor(last.DateCreated, last.SID)
-	}
+	keys, next := keysetPage(keys, p, func(v *convoseal.PublicKey) (time.Time, string) { return v.DateCreated, v.SID })
 	out := make([]publicKeyJSON, len(keys))
 	for i, k := range keys {
 		out[i] = s.publicKeyJSON(k)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/store"
@@ -54,8 +53,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 		writeError(w, convoseal.NotFoundf("The requested resource %s was not found", r.URL.Path))
 	})
 }
-
-func cursor(t time.Time, sid string) string { return store.Cursor(t, sid) }
 
 func storeFilter(f *form) store.TranscriptFilter {
 	return store.TranscriptFilter{

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/convoseal/convoseal"
 )
@@ -116,11 +117,7 @@ func (s *Server) listServices(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	next := ""
-	if len(list) > p.size {
-		list = list[:p.size]
-		next = cursor(list[len(list)-1].DateCreated, list[len(list)-1].SID)
-	}
+	list, next := keysetPage(list, p, func(v *convoseal.Service) (time.Time, string) { return v.DateCreated, v.SID })
 	out := make([]serviceJSON, len(list))
 	for i, v := range list {
 		out[i] = s.serviceJSON(v)

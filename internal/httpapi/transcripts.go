@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/media"
@@ -178,11 +179,7 @@ func (s *Server) listTranscripts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	next := ""
-	if len(list) > p.size {
-		list = list[:p.size]
-		next = cursor(list[len(list)-1].DateCreated, list[len(list)-1].SID)
-	}
+	list, next := keysetPage(list, p, func(v *convoseal.Transcript) (time.Time, string) { return v.DateCreated, v.SID })
 	out := make([]transcriptJSON, len(list))
 	for i, t := range list {
 		out[i] = s.transcriptJSON(t)
@@ -219,6 +216,47 @@ func (s *Server) transcriptMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"account_sid": t.AccountSID, "media_url": t.MediaURL, "service_sid": t.ServiceSID,
 		"sid": t.SID, "url": s.PublicURL + "/v2/Transcripts/" + t.SID + "/Media"})
+}
+
+// artifactRequest is what the endpoints serving a transcript's artifacts
+// share: the caller's transcript, its parameters and the redaction variant,
+// after checking that the transcript is completed and is (for /Encrypted) or
+// is not (for the plain endpoints) sealed with a customer key.
+type artifactRequest struct {
+	t        *convoseal.Transcript
+	f        *form
+	redacted bool
+}
+
+// openArtifactRequest writes the error response itself and returns nil when the
+// request cannot be served. params reads endpoint-specific parameters.
+func (s *Server) openArtifactRequest(w http.ResponseWriter, r *http.Request, resource string, encrypted bool, params func(*form)) *artifactRequest {
+	t := s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return nil
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return nil
+	}
+	a := &artifactRequest{t: t, f: f, redacted: f.boolean("Redacted", true)}
+	if params != nil {
+		params(f)
+	}
+	switch {
+	case f.err != nil:
+		writeError(w, f.err)
+	case readyArtifacts(t) != nil:
+		writeError(w, readyArtifacts(t))
+	case encrypted && t.EncryptionCredentialSID == "":
+		writeError(w, notCustomerEncrypted(t, resource))
+	case !encrypted && t.EncryptionCredentialSID != "":
+		writeError(w, encryptedError(t, resource))
+	default:
+		return a
+	}
+	return nil
 }
 
 // readyArtifacts checks the transcript can serve artifacts at all.
@@ -262,6 +300,19 @@ func pickArtifact(arts []convoseal.Artifact, kind, operatorSID string, redacted 
 	return convoseal.Artifact{}, false
 }
 
+// sentencesArtifact returns the sentences artifact of a completed transcript.
+func (s *Server) sentencesArtifact(ctx context.Context, t *convoseal.Transcript, redacted bool) (convoseal.Artifact, error) {
+	arts, err := s.DB.ListArtifacts(ctx, t.SID)
+	if err != nil {
+		return convoseal.Artifact{}, err
+	}
+	a, ok := pickArtifact(arts, convoseal.ArtifactSentences, "", redacted)
+	if !ok {
+		return convoseal.Artifact{}, errors.New("completed transcript has no sentences artifact")
+	}
+	return a, nil
+}
+
 // openArtifact reads and opens a server-sealed artifact.
 func (s *Server) openArtifact(ctx context.Context, a convoseal.Artifact) ([]byte, error) {
 	body, meta, err := s.Blobs.Get(ctx, a.BlobKey)
@@ -276,38 +327,22 @@ func (s *Server) openArtifact(ctx context.Context, a convoseal.Artifact) ([]byte
 }
 
 func (s *Server) listSentences(w http.ResponseWriter, r *http.Request) {
-	t := s.transcriptFromPath(w, r, "sid")
-	if t == nil {
+	var (
+		words  bool
+		p      paging
+		offset int
+	)
+	req := s.openArtifactRequest(w, r, "Sentences", false, func(f *form) {
+		words = f.boolean("WordTimestamps", false)
+		p, offset = f.offsetPaging()
+	})
+	if req == nil {
 		return
 	}
-	f, err := parseForm(r)
+	t, f, redacted := req.t, req.f, req.redacted
+	a, err := s.sentencesArtifact(r.Context(), t, redacted)
 	if err != nil {
 		s.fail(w, r, err, "")
-		return
-	}
-	redacted := f.boolean("Redacted", true)
-	words := f.boolean("WordTimestamps", false)
-	p, offset := f.offsetPaging()
-	if f.err != nil {
-		writeError(w, f.err)
-		return
-	}
-	if e := readyArtifacts(t); e != nil {
-		writeError(w, e)
-		return
-	}
-	if t.EncryptionCredentialSID != "" {
-		writeError(w, encryptedError(t, "Sentences"))
-		return
-	}
-	arts, err := s.DB.ListArtifacts(r.Context(), t.SID)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	a, ok := pickArtifact(arts, convoseal.ArtifactSentences, "", redacted)
-	if !ok {
-		s.fail(w, r, errors.New("completed transcript has no sentences artifact"), "")
 		return
 	}
 	plain, err := s.openArtifact(r.Context(), a)
@@ -341,36 +376,14 @@ func (s *Server) listSentences(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) encryptedSentences(w http.ResponseWriter, r *http.Request) {
-	t := s.transcriptFromPath(w, r, "sid")
-	if t == nil {
+	req := s.openArtifactRequest(w, r, "Sentences", true, nil)
+	if req == nil {
 		return
 	}
-	f, err := parseForm(r)
+	t, redacted := req.t, req.redacted
+	a, err := s.sentencesArtifact(r.Context(), t, redacted)
 	if err != nil {
 		s.fail(w, r, err, "")
-		return
-	}
-	redacted := f.boolean("Redacted", true)
-	if f.err != nil {
-		writeError(w, f.err)
-		return
-	}
-	if e := readyArtifacts(t); e != nil {
-		writeError(w, e)
-		return
-	}
-	if t.EncryptionCredentialSID == "" {
-		writeError(w, notCustomerEncrypted(t, "Sentences"))
-		return
-	}
-	arts, err := s.DB.ListArtifacts(r.Context(), t.SID)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	a, ok := pickArtifact(arts, convoseal.ArtifactSentences, "", redacted)
-	if !ok {
-		s.fail(w, r, errors.New("completed transcript has no sentences artifact"), "")
 		return
 	}
 	loc, err := s.Blobs.Location(r.Context(), a.BlobKey, s.URLExpiry)
@@ -388,29 +401,15 @@ func notCustomerEncrypted(t *convoseal.Transcript, resource string) *convoseal.E
 }
 
 func (s *Server) listOperatorResults(w http.ResponseWriter, r *http.Request) {
-	t := s.transcriptFromPath(w, r, "sid")
-	if t == nil {
+	var (
+		p      paging
+		offset int
+	)
+	req := s.openArtifactRequest(w, r, "OperatorResults", false, func(f *form) { p, offset = f.offsetPaging() })
+	if req == nil {
 		return
 	}
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	redacted := f.boolean("Redacted", true)
-	p, offset := f.offsetPaging()
-	if f.err != nil {
-		writeError(w, f.err)
-		return
-	}
-	if e := readyArtifacts(t); e != nil {
-		writeError(w, e)
-		return
-	}
-	if t.EncryptionCredentialSID != "" {
-		writeError(w, encryptedError(t, "OperatorResults"))
-		return
-	}
+	t, f, redacted := req.t, req.f, req.redacted
 	arts, err := s.operatorArtifacts(r.Context(), t, redacted)
 	if err != nil {
 		s.fail(w, r, err, "")
@@ -476,33 +475,16 @@ func (s *Server) operatorResultJSON(ctx context.Context, t *convoseal.Transcript
 }
 
 func (s *Server) fetchOperatorResult(w http.ResponseWriter, r *http.Request) {
-	t := s.transcriptFromPath(w, r, "sid")
-	if t == nil {
-		return
-	}
 	opSID, perr := pathSID(r, "operator", convoseal.PrefixOperator)
 	if perr != nil {
 		writeError(w, perr)
 		return
 	}
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
+	req := s.openArtifactRequest(w, r, "OperatorResults", false, nil)
+	if req == nil {
 		return
 	}
-	redacted := f.boolean("Redacted", true)
-	if f.err != nil {
-		writeError(w, f.err)
-		return
-	}
-	if e := readyArtifacts(t); e != nil {
-		writeError(w, e)
-		return
-	}
-	if t.EncryptionCredentialSID != "" {
-		writeError(w, encryptedError(t, "OperatorResults"))
-		return
-	}
+	t, redacted := req.t, req.redacted
 	all, err := s.DB.ListArtifacts(r.Context(), t.SID)
 	if err != nil {
 		s.fail(w, r, err, "")
@@ -523,28 +505,11 @@ func (s *Server) fetchOperatorResult(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) encryptedOperatorResults(w http.ResponseWriter, r *http.Request) {
-	t := s.transcriptFromPath(w, r, "sid")
-	if t == nil {
+	req := s.openArtifactRequest(w, r, "OperatorResults", true, nil)
+	if req == nil {
 		return
 	}
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	redacted := f.boolean("Redacted", true)
-	if f.err != nil {
-		writeError(w, f.err)
-		return
-	}
-	if e := readyArtifacts(t); e != nil {
-		writeError(w, e)
-		return
-	}
-	if t.EncryptionCredentialSID == "" {
-		writeError(w, notCustomerEncrypted(t, "OperatorResults"))
-		return
-	}
+	t, redacted := req.t, req.redacted
 	arts, err := s.operatorArtifacts(r.Context(), t, redacted)
 	if err != nil {
 		s.fail(w, r, err, "")
