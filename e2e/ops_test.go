@@ -171,3 +171,44 @@ func TestEnvironmentFlagsAndExpiry(t *testing.T) {
 	}
 	assertSentences(t, SeedDecrypt(t, kf.Private, *enc2.Location), *tr.Sid, conversation[:1])
 }
+
+// TestKEKRotation: after the operator replaces the key-encryption key and
+// names the old one with --previous-kek-files, artifacts sealed before stay
+// readable and new ones are sealed with the new key.
+func TestKEKRotation(t *testing.T) {
+	s := StartServer(t, ServerOptions{})
+	c := s.Twilio()
+	svc, err := c.IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("kek"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit := func() string {
+		tr, err := c.IntelligenceV2.CreateTranscript((&intelligence.CreateTranscriptParams{}).SetServiceSid(*svc.Sid).
+			SetChannel(Channel(DataURL(map[string]any{"sentences": conversation[:1]}))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		WaitTranscript(t, c, *tr.Sid, 30*time.Second)
+		return *tr.Sid
+	}
+	before := submit()
+	s.Stop()
+	old := filepath.Join(filepath.Dir(s.Data), "kek.old")
+	if err := os.Rename(filepath.Join(s.Data, "kek"), old); err != nil {
+		t.Fatal(err)
+	}
+	s.Args = append(s.Args, "--previous-kek-files", old)
+	s.Restart()
+	after := submit()
+	for _, sid := range []string{before, after} {
+		got, err := c.IntelligenceV2.ListSentence(sid, nil)
+		if err != nil || len(got) != 1 || *got[0].Transcript != conversation[0].Transcript {
+			t.Fatalf("%s after rotation: %v", sid, err)
+		}
+	}
+	oldKey, _ := os.ReadFile(old)
+	newKey, _ := os.ReadFile(filepath.Join(s.Data, "kek"))
+	if len(newKey) == 0 || string(oldKey) == string(newKey) {
+		t.Fatal("no new key-encryption key was made")
+	}
+}

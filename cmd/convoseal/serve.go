@@ -39,6 +39,7 @@ type serveOptions struct {
 	urlExpiry         time.Duration
 	workers           int
 	kekFile           string
+	previousKEKs      []string
 	logLevel          string
 	logFormat         string
 	shutdownTimeout   time.Duration
@@ -89,6 +90,7 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.DurationVar(&o.urlExpiry, "url-expiry", 15*time.Minute, "lifetime of signed download locations")
 	f.IntVar(&o.workers, "workers", 4, "transcripts processed concurrently")
 	f.StringVar(&o.kekFile, "kek-file", "", "server key-encryption key file (default <data>/kek, created if missing)")
+	f.StringSliceVar(&o.previousKEKs, "previous-kek-files", nil, "older key-encryption keys, still used to open what they sealed (key rotation)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "json", "json or text")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM")
@@ -176,7 +178,15 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	if err != nil {
 		return err
 	}
-	keys := keyring.New(kek, nil, db)
+	var previous []*seal.KEK
+	for _, path := range o.previousKEKs {
+		old, err := keyring.LoadKEK(path)
+		if err != nil {
+			return err
+		}
+		previous = append(previous, old)
+	}
+	keys := keyring.New(kek, previous, db)
 	if err := bootstrapAccount(ctx, db, kek, o.data, console); err != nil {
 		return err
 	}
