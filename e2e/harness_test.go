@@ -70,6 +70,9 @@ type ServerOptions struct {
 	Port  int      // default a free port
 	Extra []string // more flags
 	Env   []string
+	// Account is the file that keeps the bootstrap account's credentials
+	// (default next to Data); processes of one installation share it.
+	Account string
 }
 
 func freePort(t *testing.T) int {
@@ -93,7 +96,11 @@ func StartServer(t *testing.T, o ServerOptions) *Server {
 	}
 	s.URL = fmt.Sprintf("http://localhost:%d", s.Port)
 	s.LogFile = filepath.Join(filepath.Dir(s.Data), fmt.Sprintf("server-%d.log", time.Now().UnixNano()))
-	s.AccountSID, s.AuthToken = accountFor(s.Data)
+	accountFile := o.Account
+	if accountFile == "" {
+		accountFile = s.Data + ".account"
+	}
+	s.AccountSID, s.AuthToken = accountFor(accountFile)
 	s.Args = append([]string{"serve", "--data", s.Data, "--addr", fmt.Sprintf("127.0.0.1:%d", s.Port), "--public-url", s.URL,
 		"--allow-private-media", "--allow-private-webhooks", "--log-level", "debug"}, o.Extra...)
 	s.env = o.Env
@@ -103,8 +110,7 @@ func StartServer(t *testing.T, o ServerOptions) *Server {
 }
 
 // accountFor makes (or recalls) the bootstrap account of a data directory.
-func accountFor(data string) (string, string) {
-	f := data + ".account"
+func accountFor(f string) (string, string) {
 	if b, err := os.ReadFile(f); err == nil {
 		sid, tok, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
 		return sid, tok
@@ -118,36 +124,47 @@ func accountFor(data string) (string, string) {
 
 func (s *Server) start(env []string) {
 	s.t.Helper()
+	if err := s.tryStart(env); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// tryStart starts the process and waits for /readyz; safe to call from any
+// goroutine.
+func (s *Server) tryStart(env []string) error {
 	logf, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		s.t.Fatal(err)
+		return err
 	}
 	cmd := exec.Command(binary, s.Args...)
 	cmd.Env = append(append(os.Environ(), "CONVOSEAL_ACCOUNT_SID="+s.AccountSID, "CONVOSEAL_AUTH_TOKEN="+s.AuthToken), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
+		logf.Close()
+		return err
 	}
-	s.cmd, s.done = cmd, make(chan struct{})
-	go func() { cmd.Wait(); logf.Close(); close(s.done) }()
+	done := make(chan struct{})
+	s.cmd, s.done = cmd, done
+	go func() { cmd.Wait(); logf.Close(); close(done) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case <-s.done:
+		case <-done:
 			log, _ := os.ReadFile(s.LogFile)
-			s.t.Fatalf("convoseal exited during start:\n%s", log)
+			return fmt.Errorf("convoseal exited during start:\n%s", log)
 		default:
 		}
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", s.Port))
+		resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", s.Port))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return
+				return nil
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	s.t.Fatal("convoseal did not become ready in 20s")
+	log, _ := os.ReadFile(s.LogFile)
+	return fmt.Errorf("convoseal did not become ready in 20s:\n%s", log)
 }
 
 // Restart starts the process again on the same data directory and port.

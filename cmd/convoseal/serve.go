@@ -17,6 +17,7 @@ import (
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/auth"
 	"github.com/convoseal/convoseal/internal/blob"
+	s3blob "github.com/convoseal/convoseal/internal/blob/s3"
 	"github.com/convoseal/convoseal/internal/httpapi"
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/llm"
@@ -48,6 +49,10 @@ type serveOptions struct {
 	llmTimeout        time.Duration
 	allowPrivateHooks bool
 	webhookBackoff    time.Duration
+	database          string
+	blobURL           string
+	role              string
+	jobTimeout        time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -83,7 +88,11 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.data, "data", "./convoseal-data", "directory for the database, blobs and keys")
+	f.StringVar(&o.data, "data", "./convoseal-data", "directory for the embedded database, local blobs and keys")
+	f.StringVar(&o.database, "database", "", "PostgreSQL URL (postgres://…) instead of the embedded SQLite database")
+	f.StringVar(&o.blobURL, "blob", "", "S3 location (s3://bucket/prefix?endpoint=…&region=…&path_style=true; credentials from the usual AWS variables) instead of <data>/blobs")
+	f.DurationVar(&o.jobTimeout, "job-timeout", 5*time.Minute, "limit for processing one transcript; a job whose worker died is retried after twice this")
+	f.StringVar(&o.role, "role", "all", "api (HTTP API only), worker (pipeline only; serves /healthz, /readyz, /metrics) or all")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&o.publicURL, "public-url", "", "base URL clients reach the service at (default http://<addr>)")
 	f.BoolVar(&o.allowPrivateMedia, "allow-private-media", false, "allow media URLs on loopback, private and link-local addresses (testing only)")
@@ -159,7 +168,20 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		return fmt.Errorf("data directory: %w", err)
 	}
 
-	db, err := store.OpenSQLite(ctx, filepath.Join(o.data, "convoseal.db"))
+	switch o.role {
+	case "all", "api", "worker":
+	default:
+		return usageErrorf("--role must be api, worker or all")
+	}
+	if o.role != "all" && o.database == "" {
+		return usageErrorf("--role %s needs a shared database: give --database postgres://… (the embedded SQLite database serves one process)", o.role)
+	}
+	var db *store.DB
+	if o.database != "" {
+		db, err = store.OpenPostgres(ctx, o.database)
+	} else {
+		db, err = store.OpenSQLite(ctx, filepath.Join(o.data, "convoseal.db"))
+	}
 	if err != nil {
 		return err
 	}
@@ -191,15 +213,11 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		return err
 	}
 
-	signingKey, err := blob.LoadOrCreateKey(filepath.Join(o.data, "url-signing.key"))
+	blobs, blobHandler, closeBlobs, err := openBlobs(ctx, o, publicURL)
 	if err != nil {
 		return err
 	}
-	blobs, err := blob.NewLocal(filepath.Join(o.data, "blobs"), publicURL, signingKey)
-	if err != nil {
-		return err
-	}
-	defer blobs.Close()
+	defer closeBlobs()
 
 	fetcher := &media.Fetcher{AllowPrivate: o.allowPrivateMedia}
 	m := metrics.New()
@@ -216,12 +234,22 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	}
 	hooks := &webhook.Deliverer{AllowPrivate: o.allowPrivateHooks, Log: log,
 		OnAttempt: func(outcome string) { m.WebhookDeliveries.WithLabelValues(outcome).Inc() }}
-	queue, err := pipeline.NewSQLiteQueue(ctx, db.Write, p, pipeline.QueueConfig{Workers: o.workers, Solo: true,
-		Webhooks: hooks, WebhookBackoff: o.webhookBackoff}, log)
+	workers := o.workers
+	if o.role == "api" {
+		workers = 0 // inserts jobs, never works them
+	}
+	qcfg := pipeline.QueueConfig{Workers: workers, Solo: o.database == "", Webhooks: hooks, WebhookBackoff: o.webhookBackoff, JobTimeout: o.jobTimeout}
+	var queue *pipeline.Queue
+	if o.database != "" {
+		queue, err = pipeline.NewPostgresQueue(ctx, db.Write, p, qcfg, log)
+	} else {
+		queue, err = pipeline.NewSQLiteQueue(ctx, db.Write, p, qcfg, log)
+	}
 	if err != nil {
 		return err
 	}
 	p.Notify = queue.NotifyTx
+	m.RegisterJobs(queue.JobCounts)
 	if on, err := db.DataLoggingServices(ctx); err != nil {
 		return err
 	} else if len(on) > 0 {
@@ -230,7 +258,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	}
 
 	api := &httpapi.Server{DB: db, Blobs: blobs, Keys: keys, Queue: queue, Fetcher: fetcher, PublicURL: publicURL,
-		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobs.Handler(), MetricsHandler: m.Handler()}
+		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobHandler, Metrics: m, OpsOnly: o.role == "worker"}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -241,7 +269,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if o.workers > 0 {
+	if workers > 0 {
 		// Not ctx: River treats cancelling its start context as a hard stop;
 		// shutdown goes through queue.Stop below, which lets jobs finish.
 		if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
@@ -250,7 +278,8 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("convoseal serving", "addr", ln.Addr().String(), "public_url", publicURL, "data", o.data, "workers", o.workers,
+	log.Info("convoseal serving", "role", o.role, "addr", ln.Addr().String(), "public_url", publicURL, "data", o.data, "workers", workers,
+		"database", db.Dialect(), "blobs", blobKind(o),
 		"allow_private_media", o.allowPrivateMedia, "allow_private_webhooks", o.allowPrivateHooks, "llm", o.llmURL != "")
 
 	select {
@@ -262,11 +291,43 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
-	if o.workers > 0 {
+	if workers > 0 {
 		err = errors.Join(err, queue.Stop(shutdownCtx))
 	}
 	log.Info("stopped")
 	return err
+}
+
+// openBlobs opens the artifact store: S3 with --blob, else the local
+// directory (which also serves its signed locations over HTTP).
+func openBlobs(ctx context.Context, o serveOptions, publicURL string) (blob.Store, http.Handler, func(), error) {
+	if o.blobURL != "" {
+		cfg, err := s3blob.ParseURL(o.blobURL)
+		if err != nil {
+			return nil, nil, nil, usageErrorf("--blob: %v", err)
+		}
+		st, err := s3blob.New(ctx, cfg)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("--blob: %w", err)
+		}
+		return st, nil, func() {}, nil
+	}
+	signingKey, err := blob.LoadOrCreateKey(filepath.Join(o.data, "url-signing.key"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	local, err := blob.NewLocal(filepath.Join(o.data, "blobs"), publicURL, signingKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return local, local.Handler(), func() { local.Close() }, nil
+}
+
+func blobKind(o serveOptions) string {
+	if o.blobURL != "" {
+		return "s3"
+	}
+	return "local"
 }
 
 // bootstrapAccount creates the first account on an empty database.
@@ -288,7 +349,11 @@ func bootstrapAccount(ctx context.Context, db *store.DB, kek *seal.KEK, dataDir 
 		} else if !errors.Is(err, convoseal.ErrNotFound) {
 			return err
 		}
-		return createAccount(ctx, db, kek, sid, token, "bootstrap")
+		err := createAccount(ctx, db, kek, sid, token, "bootstrap")
+		if errors.Is(err, convoseal.ErrConflict) {
+			return nil // another process of the same installation made it first
+		}
+		return err
 	}
 	n, err := db.CountAccounts(ctx)
 	if err != nil || n > 0 {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
+	"github.com/convoseal/convoseal/internal/metrics"
 	"github.com/convoseal/convoseal/internal/store"
 )
 
@@ -44,8 +46,11 @@ type Server struct {
 	Log       *slog.Logger
 	// BlobHandler serves signed locations under /blobs/ (local store only).
 	BlobHandler http.Handler
-	// MetricsHandler serves /metrics (Prometheus), if set.
-	MetricsHandler http.Handler
+	// OpsOnly serves only /healthz, /readyz and /metrics (a worker process).
+	OpsOnly bool
+	// Metrics, if set, is served at /metrics and observes request latency
+	// and artifact opening.
+	Metrics *metrics.Metrics
 }
 
 type ctxKey int
@@ -69,11 +74,13 @@ func (s *Server) Handler() http.Handler {
 	if s.BlobHandler != nil {
 		root.Handle("/blobs/", s.BlobHandler)
 	}
-	if s.MetricsHandler != nil {
-		root.Handle("GET /metrics", s.MetricsHandler)
+	if s.Metrics != nil {
+		root.Handle("GET /metrics", s.Metrics.Handler())
 	}
-	root.Handle("/v1/", s.authenticate(api))
-	root.Handle("/v2/", s.authenticate(api))
+	if !s.OpsOnly {
+		root.Handle("/v1/", s.authenticate(api))
+		root.Handle("/v2/", s.authenticate(api))
+	}
 	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, convoseal.NotFoundf("The requested resource %s was not found", r.URL.Path))
 	})
@@ -138,7 +145,11 @@ func (s *Server) recoverAndLog(next http.Handler) http.Handler {
 				s.Log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 				writeError(rec, &convoseal.Error{Code: convoseal.CodeInternal, Status: 500, Message: "internal error"})
 			}
-			s.Log.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "status", rec.status, "ms", time.Since(start).Milliseconds())
+			elapsed := time.Since(start)
+			if s.Metrics != nil {
+				s.Metrics.Requests.WithLabelValues(r.Method, metrics.Route(r.URL.Path), strconv.Itoa(rec.status/100)+"xx").Observe(elapsed.Seconds())
+			}
+			s.Log.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "status", rec.status, "ms", elapsed.Milliseconds())
 		}()
 		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
 		next.ServeHTTP(rec, r)

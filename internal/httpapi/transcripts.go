@@ -323,7 +323,12 @@ func (s *Server) openArtifact(ctx context.Context, a convoseal.Artifact) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	return seal.Open(s.Keys.ServerIdentity(), body, env)
+	start := time.Now()
+	pt, err := seal.Open(s.Keys.ServerIdentity(), body, env)
+	if s.Metrics != nil && err == nil {
+		s.Metrics.Opens.WithLabelValues("server").Observe(time.Since(start).Seconds())
+	}
+	return pt, err
 }
 
 func (s *Server) listSentences(w http.ResponseWriter, r *http.Request) {

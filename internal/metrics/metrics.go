@@ -4,7 +4,11 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
+	"regexp"
+	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,6 +25,12 @@ type Metrics struct {
 	Transcripts *prometheus.CounterVec
 	// OperatorResults counts operator results by operator type and status.
 	OperatorResults *prometheus.CounterVec
+	// Requests observes API request latency by method, route and status class.
+	Requests *prometheus.HistogramVec
+	// Seals and Opens observe sealing and opening by recipient kind
+	// (customer or server).
+	Seals *prometheus.HistogramVec
+	Opens *prometheus.HistogramVec
 }
 
 // New registers the collectors, with Go runtime and process metrics.
@@ -38,7 +48,19 @@ func New() *Metrics {
 			Name: "convoseal_operator_results_total", Help: "Operator results produced, by operator type and status.",
 		}, []string{"operator_type", "status"}),
 	}
-	r.MustRegister(m.WebhookDeliveries, m.Transcripts, m.OperatorResults,
+	m.Requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "convoseal_http_request_duration_seconds", Help: "API request latency by method, route pattern and status class.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"method", "route", "code"})
+	m.Seals = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "convoseal_seal_duration_seconds", Help: "Time to seal one artifact, by recipient kind (customer, server).",
+		Buckets: prometheus.ExponentialBuckets(0.00001, 4, 10),
+	}, []string{"recipient"})
+	m.Opens = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "convoseal_open_duration_seconds", Help: "Time to open one server-sealed artifact.",
+		Buckets: prometheus.ExponentialBuckets(0.00001, 4, 10),
+	}, []string{"recipient"})
+	r.MustRegister(m.Requests, m.Seals, m.Opens, m.WebhookDeliveries, m.Transcripts, m.OperatorResults,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -47,3 +69,49 @@ func New() *Metrics {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
+
+// JobCounter reports how many jobs are in each state (available, running,
+// retryable, discarded, …) at scrape time.
+type JobCounter func(ctx context.Context) (map[string]float64, error)
+
+type jobCollector struct {
+	count JobCounter
+	desc  *prometheus.Desc
+}
+
+func (c *jobCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *jobCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for state, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n, state)
+	}
+}
+
+// RegisterJobs exports the job queue's state counts as convoseal_jobs{state}.
+func (m *Metrics) RegisterJobs(count JobCounter) {
+	m.registry.MustRegister(&jobCollector{count: count,
+		desc: prometheus.NewDesc("convoseal_jobs", "Jobs in the durable queue by state (queued = available).", []string{"state"}, nil)})
+}
+
+// Route reduces a request path to a bounded label: SIDs become {sid}, and
+// paths outside the API become "other".
+func Route(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/v1/"), strings.HasPrefix(path, "/v2/"):
+		return sidPattern.ReplaceAllString(path, "{sid}")
+	case strings.HasPrefix(path, "/blobs/"):
+		return "/blobs/{key}"
+	case path == "/healthz", path == "/readyz", path == "/metrics":
+		return path
+	}
+	return "other"
+}
+
+var sidPattern = regexp.MustCompile(`[^/]{30,}`)

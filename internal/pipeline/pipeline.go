@@ -377,9 +377,17 @@ func redactValue(v any) any {
 
 // sealAndStore seals plaintext for recipient and stores it under key.
 func (p *Pipeline) sealAndStore(ctx context.Context, t *convoseal.Transcript, r seal.Recipient, key string, plaintext []byte) (convoseal.Artifact, error) {
+	start := time.Now()
 	body, env, err := seal.Seal(r, plaintext)
 	if err != nil {
 		return convoseal.Artifact{}, fmt.Errorf("sealing %s: %w", key, err)
+	}
+	if p.Metrics != nil {
+		kind := "customer"
+		if env.WrapAlg == seal.WrapAlgAESGCMKEK {
+			kind = "server"
+		}
+		p.Metrics.Seals.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 	}
 	env.CredentialSID = t.EncryptionCredentialSID
 	if err := p.Blobs.Put(ctx, key, body, env.Metadata()); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/webhook"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 )
@@ -35,7 +36,8 @@ const webhookQueue = "webhooks"
 
 type transcribeWorker struct {
 	river.WorkerDefaults[TranscribeArgs]
-	p *Pipeline
+	p       *Pipeline
+	timeout time.Duration
 }
 
 func (w *transcribeWorker) Work(ctx context.Context, job *river.Job[TranscribeArgs]) error {
@@ -55,7 +57,7 @@ func (w *transcribeWorker) Work(ctx context.Context, job *river.Job[TranscribeAr
 }
 
 // Timeout bounds one attempt.
-func (w *transcribeWorker) Timeout(*river.Job[TranscribeArgs]) time.Duration { return 5 * time.Minute }
+func (w *transcribeWorker) Timeout(*river.Job[TranscribeArgs]) time.Duration { return w.timeout }
 
 // QueueConfig tunes the job queue.
 type QueueConfig struct {
@@ -65,6 +67,18 @@ type QueueConfig struct {
 	Webhooks *webhook.Deliverer
 	// WebhookBackoff is the first retry delay of a failed delivery (default 1s).
 	WebhookBackoff time.Duration
+	// JobTimeout bounds one attempt of a transcript job (default 5 min). A
+	// job whose process died is rescued and retried after twice this (plus up
+	// to River's 30 s rescuer interval), so it must exceed the longest
+	// legitimate processing time.
+	JobTimeout time.Duration
+}
+
+func (c QueueConfig) jobTimeout() time.Duration {
+	if c.JobTimeout > 0 {
+		return c.JobTimeout
+	}
+	return 5 * time.Minute
 }
 
 // Queue is the durable job queue (River on the metadata database).
@@ -72,6 +86,9 @@ type Queue struct {
 	client *river.Client[*sql.Tx]
 	solo   bool
 	db     *sql.DB
+	// onStop, if set, runs after the client stopped (closes a PostgreSQL
+	// listener pool).
+	onStop func()
 }
 
 // NewSQLiteQueue migrates River's tables in db and returns a queue whose
@@ -85,16 +102,35 @@ func NewSQLiteQueue(ctx context.Context, db *sql.DB, p *Pipeline, cfg QueueConfi
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("job queue migrations: %w", err)
 	}
+	rc, err := clientConfig(p, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return newQueue(driver, rc, cfg.Solo, db)
+}
+
+func newQueue(driver riverdriver.Driver[*sql.Tx], rc *river.Config, solo bool, db *sql.DB) (*Queue, error) {
+	client, err := river.NewClient(driver, rc)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return &Queue{client: client, solo: solo, db: db}, nil
+}
+
+// clientConfig is the River configuration shared by both databases: the
+// workers (with their timeouts) and queues for cfg.
+func clientConfig(p *Pipeline, cfg QueueConfig, log *slog.Logger) (*river.Config, error) {
 	rc := &river.Config{
 		Logger:               quiet(log),
 		MaxAttempts:          8,
-		RescueStuckJobsAfter: 10 * time.Minute, // longer than a job's timeout
+		JobTimeout:           cfg.jobTimeout(),
+		RescueStuckJobsAfter: max(2*cfg.jobTimeout(), 10*time.Second), // longer than any job's timeout
 		FetchPollInterval:    50 * time.Millisecond,
 		FetchCooldown:        20 * time.Millisecond,
 	}
 	if cfg.Workers > 0 {
 		workers := river.NewWorkers()
-		if err := river.AddWorkerSafely(workers, &transcribeWorker{p: p}); err != nil {
+		if err := river.AddWorkerSafely(workers, &transcribeWorker{p: p, timeout: cfg.jobTimeout()}); err != nil {
 			return nil, err
 		}
 		queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
@@ -103,7 +139,7 @@ func NewSQLiteQueue(ctx context.Context, db *sql.DB, p *Pipeline, cfg QueueConfi
 			if backoff <= 0 {
 				backoff = time.Second
 			}
-			if err := river.AddWorkerSafely(workers, &webhookWorker{p: p, d: cfg.Webhooks, backoff: backoff}); err != nil {
+			if err := river.AddWorkerSafely(workers, &webhookWorker{p: p, d: cfg.Webhooks, backoff: backoff, timeout: min(30*time.Second, cfg.jobTimeout())}); err != nil {
 				return nil, err
 			}
 			queues[webhookQueue] = river.QueueConfig{MaxWorkers: 4}
@@ -111,11 +147,7 @@ func NewSQLiteQueue(ctx context.Context, db *sql.DB, p *Pipeline, cfg QueueConfi
 		rc.Workers = workers
 		rc.Queues = queues
 	}
-	client, err := river.NewClient(driver, rc)
-	if err != nil {
-		return nil, fmt.Errorf("job queue: %w", err)
-	}
-	return &Queue{client: client, solo: cfg.Solo, db: db}, nil
+	return rc, nil
 }
 
 func quiet(log *slog.Logger) *slog.Logger {
@@ -146,9 +178,31 @@ func (q *Queue) Start(ctx context.Context) error {
 // Stop stops fetching new jobs and waits for running ones to finish, up to
 // ctx's deadline; jobs still running then are cancelled and retried later.
 func (q *Queue) Stop(ctx context.Context) error {
+	if q.onStop != nil {
+		defer q.onStop()
+	}
 	err := q.client.Stop(ctx)
 	if err != nil {
 		return q.client.StopAndCancel(context.Background())
 	}
 	return nil
+}
+
+// JobCounts returns how many jobs are in each state, for /metrics.
+func (q *Queue) JobCounts(ctx context.Context) (map[string]float64, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM river_job GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]float64{"available": 0, "running": 0, "retryable": 0, "discarded": 0}
+	for rows.Next() {
+		var state string
+		var n float64
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, err
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
 }

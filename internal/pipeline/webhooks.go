@@ -40,6 +40,7 @@ type webhookWorker struct {
 	p       *Pipeline
 	d       *webhook.Deliverer
 	backoff time.Duration // first retry delay; doubles per attempt
+	timeout time.Duration
 }
 
 // NextRetry is a short exponential backoff with jitter (River's default
@@ -51,7 +52,7 @@ func (w *webhookWorker) NextRetry(job *river.Job[WebhookArgs]) time.Time {
 	return time.Now().Add(d)
 }
 
-func (w *webhookWorker) Timeout(*river.Job[WebhookArgs]) time.Duration { return 30 * time.Second }
+func (w *webhookWorker) Timeout(*river.Job[WebhookArgs]) time.Duration { return w.timeout }
 
 func (w *webhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) error {
 	t, err := w.p.DB.TranscriptForJob(ctx, job.Args.TranscriptSID)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/convoseal/convoseal"
@@ -12,7 +11,7 @@ import (
 func (db *DB) CreateAccount(ctx context.Context, a *convoseal.Account) error {
 	now := db.now()
 	a.DateCreated, a.DateUpdated = now, now
-	_, err := db.Write.ExecContext(ctx, `INSERT INTO accounts (sid, friendly_name, auth_token_hash, auth_token_sealed, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := db.w.ExecContext(ctx, `INSERT INTO accounts (sid, friendly_name, auth_token_hash, auth_token_sealed, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?)`,
 		a.SID, a.FriendlyName, string(a.AuthTokenHash), a.AuthTokenSealed, fmtTime(now), fmtTime(now))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("account %s: %w", a.SID, convoseal.ErrConflict)
@@ -24,7 +23,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *convoseal.Account) error {
 func (db *DB) GetAccount(ctx context.Context, sid string) (*convoseal.Account, error) {
 	var a convoseal.Account
 	var hash, created, updated string
-	err := db.read.QueryRowContext(ctx, `SELECT sid, friendly_name, auth_token_hash, auth_token_sealed, date_created, date_updated FROM accounts WHERE sid = ?`, sid).
+	err := db.r.QueryRowContext(ctx, `SELECT sid, friendly_name, auth_token_hash, auth_token_sealed, date_created, date_updated FROM accounts WHERE sid = ?`, sid).
 		Scan(&a.SID, &a.FriendlyName, &hash, &a.AuthTokenSealed, &created, &updated)
 	if err != nil {
 		return nil, notFound(err)
@@ -35,7 +34,7 @@ func (db *DB) GetAccount(ctx context.Context, sid string) (*convoseal.Account, e
 
 // ListAccounts returns every account, oldest first.
 func (db *DB) ListAccounts(ctx context.Context) ([]*convoseal.Account, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT sid, friendly_name, date_created, date_updated FROM accounts ORDER BY date_created, sid`)
+	rows, err := db.r.QueryContext(ctx, `SELECT sid, friendly_name, date_created, date_updated FROM accounts ORDER BY date_created, sid`)
 	if err != nil {
 		return nil, err
 	}
@@ -56,13 +55,13 @@ func (db *DB) ListAccounts(ctx context.Context) ([]*convoseal.Account, error) {
 // CountAccounts returns how many accounts exist.
 func (db *DB) CountAccounts(ctx context.Context) (int, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n)
+	err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n)
 	return n, err
 }
 
 // SetAuthToken replaces an account's token hash and sealed token (rotation).
 func (db *DB) SetAuthToken(ctx context.Context, sid string, hash []byte, sealed string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET auth_token_hash = ?, auth_token_sealed = ?, date_updated = ? WHERE sid = ?`, string(hash), sealed, fmtTime(db.now()), sid)
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ func scanOperator(s interface{ Scan(...any) error }) (*convoseal.Operator, error
 // account). Its SID is fixed by the catalog.
 func (db *DB) UpsertPrebuiltOperator(ctx context.Context, o *convoseal.Operator) error {
 	now := fmtTime(db.now())
-	_, err := db.Write.ExecContext(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sid) DO UPDATE SET friendly_name = excluded.friendly_name, description = excluded.description, author = excluded.author,
 		operator_type = excluded.operator_type, version = excluded.version, availability = excluded.availability, config = excluded.config,
 		date_updated = CASE WHEN operators.version = excluded.version THEN operators.date_updated ELSE excluded.date_updated END`,
@@ -41,14 +41,14 @@ func (db *DB) CreateOperator(ctx context.Context, o *convoseal.Operator) error {
 	if o.Version == 0 {
 		o.Version = 1
 	}
-	_, err := db.Write.ExecContext(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.w.ExecContext(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.SID, o.AccountSID, o.FriendlyName, o.Description, o.Author, o.OperatorType, o.Version, o.Availability, string(o.Config), fmtTime(now), fmtTime(now))
 	return err
 }
 
 // GetOperator returns a pre-built operator or one of the account's custom ones.
 func (db *DB) GetOperator(ctx context.Context, accountSID, sid string) (*convoseal.Operator, error) {
-	return getOperator(ctx, db.read, accountSID, sid)
+	return getOperator(ctx, db.r, accountSID, sid)
 }
 
 func getOperator(ctx context.Context, q queryer, accountSID, sid string) (*convoseal.Operator, error) {
@@ -86,7 +86,7 @@ func (db *DB) ListOperators(ctx context.Context, accountSID string, scope Operat
 	}
 	cond, cargs := p.where("")
 	q += cond + ` ORDER BY date_created DESC, sid DESC LIMIT ?`
-	rows, err := db.read.QueryContext(ctx, q, append(append(args, cargs...), p.Size)...)
+	rows, err := db.r.QueryContext(ctx, q, append(append(args, cargs...), p.Size)...)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,10 @@ func (db *DB) ListOperators(ctx context.Context, accountSID string, scope Operat
 // it as a new version. With ifMatch > 0 only that version is updated.
 func (db *DB) UpdateOperator(ctx context.Context, accountSID, sid string, ifMatch int, fn func(*convoseal.Operator) error) (*convoseal.Operator, error) {
 	var out *convoseal.Operator
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		if err := tx.lockRows(ctx, "FOR UPDATE", "operators", "sid = ? AND account_sid = ?", sid, accountSID); err != nil {
+			return err
+		}
 		o, err := scanOperator(tx.QueryRowContext(ctx, `SELECT `+operatorCols+` FROM operators WHERE sid = ? AND account_sid = ?`, sid, accountSID))
 		if err != nil {
 			return notFound(err)
@@ -130,7 +133,7 @@ func (db *DB) UpdateOperator(ctx context.Context, accountSID, sid string, ifMatc
 // DeleteOperator removes one of the account's custom operators and its
 // attachments.
 func (db *DB) DeleteOperator(ctx context.Context, accountSID, sid string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM operators WHERE sid = ? AND account_sid = ?`, sid, accountSID).Scan(&n); err != nil {
 			return err
@@ -149,7 +152,7 @@ func (db *DB) DeleteOperator(ctx context.Context, accountSID, sid string) error 
 // ServiceOperators returns the operators attached to a Service, for the
 // pipeline.
 func (db *DB) ServiceOperators(ctx context.Context, serviceSID string) ([]*convoseal.Operator, error) {
-	rows, err := db.Write.QueryContext(ctx, `SELECT o.sid, o.account_sid, o.friendly_name, o.description, o.author, o.operator_type, o.version,
+	rows, err := db.w.QueryContext(ctx, `SELECT o.sid, o.account_sid, o.friendly_name, o.description, o.author, o.operator_type, o.version,
 		o.availability, o.config, o.date_created, o.date_updated FROM operators o JOIN service_operators so ON so.operator_sid = o.sid
 		WHERE so.service_sid = ? ORDER BY so.date_created, o.sid`, serviceSID)
 	if err != nil {

@@ -24,21 +24,21 @@ func scanPublicKey(s interface{ Scan(...any) error }) (*convoseal.PublicKey, err
 func (db *DB) CreatePublicKey(ctx context.Context, k *convoseal.PublicKey) error {
 	now := db.now()
 	k.DateCreated, k.DateUpdated = now, now
-	_, err := db.Write.ExecContext(ctx, `INSERT INTO public_keys (`+publicKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.w.ExecContext(ctx, `INSERT INTO public_keys (`+publicKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		k.SID, k.AccountSID, k.FriendlyName, k.PEM, k.Fingerprint, fmtTime(now), fmtTime(now))
 	return err
 }
 
 // GetPublicKey returns one of an account's public keys.
 func (db *DB) GetPublicKey(ctx context.Context, accountSID, sid string) (*convoseal.PublicKey, error) {
-	k, err := scanPublicKey(db.read.QueryRowContext(ctx, `SELECT `+publicKeyCols+` FROM public_keys WHERE account_sid = ? AND sid = ?`, accountSID, sid))
+	k, err := scanPublicKey(db.r.QueryRowContext(ctx, `SELECT `+publicKeyCols+` FROM public_keys WHERE account_sid = ? AND sid = ?`, accountSID, sid))
 	return k, notFound(err)
 }
 
 // ListPublicKeys returns a page of an account's public keys, newest first.
 func (db *DB) ListPublicKeys(ctx context.Context, accountSID string, p Page) ([]*convoseal.PublicKey, error) {
 	cond, args := p.where("")
-	rows, err := db.read.QueryContext(ctx, `SELECT `+publicKeyCols+` FROM public_keys WHERE account_sid = ?`+cond+
+	rows, err := db.r.QueryContext(ctx, `SELECT `+publicKeyCols+` FROM public_keys WHERE account_sid = ?`+cond+
 		` ORDER BY date_created DESC, sid DESC LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (db *DB) ListPublicKeys(ctx context.Context, accountSID string, p Page) ([]
 
 // UpdatePublicKeyName changes a key's friendly name.
 func (db *DB) UpdatePublicKeyName(ctx context.Context, accountSID, sid, name string) (*convoseal.PublicKey, error) {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE public_keys SET friendly_name = ?, date_updated = ? WHERE account_sid = ? AND sid = ?`, name, fmtTime(db.now()), accountSID, sid)
 		if err != nil {
 			return err
@@ -76,7 +76,13 @@ func (db *DB) UpdatePublicKeyName(ctx context.Context, accountSID, sid, name str
 // DeletePublicKey removes a key unless a Service still uses it (ErrConflict
 // naming the Service) or a transcript not yet completed was sealed with it.
 func (db *DB) DeletePublicKey(ctx context.Context, accountSID, sid string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
+		// On PostgreSQL, lock the key first: a Service being saved with it, or
+		// a transcript being created with it, commits before the checks below
+		// (or fails its foreign key after the delete).
+		if err := tx.lockRows(ctx, "FOR UPDATE", "public_keys", "account_sid = ? AND sid = ?", accountSID, sid); err != nil {
+			return err
+		}
 		var svc string
 		err := tx.QueryRowContext(ctx, `SELECT sid FROM services WHERE account_sid = ? AND encryption_credential_sid = ? ORDER BY sid LIMIT 1`, accountSID, sid).Scan(&svc)
 		if err == nil {
@@ -92,6 +98,9 @@ func (db *DB) DeletePublicKey(ctx context.Context, accountSID, sid string) error
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM public_keys WHERE account_sid = ? AND sid = ?`, accountSID, sid)
+		if isForeignKeyViolation(err) {
+			return fmt.Errorf("%w: a Service uses this key as its EncryptionCredentialSid; select another key (or none) for it first", convoseal.ErrConflict)
+		}
 		if err != nil {
 			return err
 		}

@@ -11,9 +11,10 @@ import (
 const serviceCols = `sid, account_sid, unique_name, friendly_name, language_code, auto_transcribe, auto_redaction, media_redaction,
 	data_logging, webhook_url, webhook_http_method, encryption_credential_sid, version, date_created, date_updated`
 
+// queryer is a conn or a *txn.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRowContext(ctx context.Context, query string, args ...any) row
 }
 
 func scanService(s interface{ Scan(...any) error }) (*convoseal.Service, error) {
@@ -55,7 +56,7 @@ func checkCredential(ctx context.Context, q queryer, accountSID, sid string) err
 func (db *DB) CreateService(ctx context.Context, s *convoseal.Service) error {
 	now := db.now()
 	s.DateCreated, s.DateUpdated, s.Version = now, now, 1
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
 		if err := checkCredential(ctx, tx, s.AccountSID, s.EncryptionCredentialSID); err != nil {
 			return err
 		}
@@ -65,13 +66,22 @@ func (db *DB) CreateService(ctx context.Context, s *convoseal.Service) error {
 		if isUniqueViolation(err) {
 			return convoseal.Conflictf("a Service with UniqueName %q already exists", s.UniqueName)
 		}
+		if isForeignKeyViolation(err) {
+			return credentialGone(s.EncryptionCredentialSID)
+		}
 		return err
 	})
 }
 
+// credentialGone is the error for a key deleted while a Service was being
+// saved with it (the foreign key caught what checkCredential could not).
+func credentialGone(sid string) error {
+	return convoseal.Invalidf("EncryptionCredentialSid %s is not one of this account's public keys (create one at /v1/Credentials/PublicKeys)", sid)
+}
+
 // GetService returns one of an account's Services with its attached operators.
 func (db *DB) GetService(ctx context.Context, accountSID, sid string) (*convoseal.Service, error) {
-	return getService(ctx, db.read, accountSID, sid)
+	return getService(ctx, db.r, accountSID, sid)
 }
 
 func getService(ctx context.Context, q queryer, accountSID, sid string) (*convoseal.Service, error) {
@@ -105,7 +115,7 @@ func attachedOperators(ctx context.Context, q queryer, serviceSID string) ([]str
 // ListServices returns a page of an account's Services, newest first.
 func (db *DB) ListServices(ctx context.Context, accountSID string, p Page) ([]*convoseal.Service, error) {
 	cond, args := p.where("")
-	rows, err := db.read.QueryContext(ctx, `SELECT `+serviceCols+` FROM services WHERE account_sid = ?`+cond+
+	rows, err := db.r.QueryContext(ctx, `SELECT `+serviceCols+` FROM services WHERE account_sid = ?`+cond+
 		` ORDER BY date_created DESC, sid DESC LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
 	if err != nil {
 		return nil, err
@@ -124,7 +134,7 @@ func (db *DB) ListServices(ctx context.Context, accountSID string, p Page) ([]*c
 		return nil, err
 	}
 	for _, s := range out {
-		if s.OperatorSIDs, err = attachedOperators(ctx, db.read, s.SID); err != nil {
+		if s.OperatorSIDs, err = attachedOperators(ctx, db.r, s.SID); err != nil {
 			return nil, err
 		}
 	}
@@ -135,7 +145,12 @@ func (db *DB) ListServices(ctx context.Context, accountSID string, p Page) ([]*c
 // version. With ifMatch > 0 the update happens only at that version.
 func (db *DB) UpdateService(ctx context.Context, accountSID, sid string, ifMatch int, fn func(*convoseal.Service) error) (*convoseal.Service, error) {
 	var out *convoseal.Service
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		// On PostgreSQL, lock the row so concurrent updates apply one after
+		// the other (If-Match and the version bump stay exact).
+		if err := tx.lockRows(ctx, "FOR UPDATE", "services", "account_sid = ? AND sid = ?", accountSID, sid); err != nil {
+			return err
+		}
 		s, err := getService(ctx, tx, accountSID, sid)
 		if err != nil {
 			return err
@@ -159,6 +174,9 @@ func (db *DB) UpdateService(ctx context.Context, accountSID, sid string, ifMatch
 		if isUniqueViolation(err) {
 			return convoseal.Conflictf("a Service with UniqueName %q already exists", s.UniqueName)
 		}
+		if isForeignKeyViolation(err) {
+			return credentialGone(s.EncryptionCredentialSID)
+		}
 		out = s
 		return err
 	})
@@ -167,14 +185,21 @@ func (db *DB) UpdateService(ctx context.Context, accountSID, sid string, ifMatch
 
 // DeleteService removes a Service that has no transcripts.
 func (db *DB) DeleteService(ctx context.Context, accountSID, sid string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
+		// On PostgreSQL, lock the Service first: a transcript being created
+		// for it (which holds a share lock) commits before the count below.
+		if err := tx.lockRows(ctx, "FOR UPDATE", "services", "account_sid = ? AND sid = ?", accountSID, sid); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM transcripts WHERE account_sid = ? AND service_sid = ?`, accountSID, sid).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
 			var exists int
-			tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE account_sid = ? AND sid = ?`, accountSID, sid).Scan(&exists)
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE account_sid = ? AND sid = ?`, accountSID, sid).Scan(&exists); err != nil {
+				return err
+			}
 			if exists == 0 {
 				return convoseal.ErrNotFound
 			}
@@ -197,7 +222,7 @@ func (db *DB) DeleteService(ctx context.Context, accountSID, sid string) error {
 // AttachOperator attaches an operator (pre-built, or one of the account's
 // custom operators) to a Service. Attaching twice is not an error.
 func (db *DB) AttachOperator(ctx context.Context, accountSID, serviceSID, operatorSID string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
 		if _, err := getService(ctx, tx, accountSID, serviceSID); err != nil {
 			return err
 		}
@@ -206,13 +231,16 @@ func (db *DB) AttachOperator(ctx context.Context, accountSID, serviceSID, operat
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO service_operators (service_sid, operator_sid, date_created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			serviceSID, operatorSID, fmtTime(db.now()))
+		if isForeignKeyViolation(err) {
+			return convoseal.ErrNotFound // the Service or operator was deleted meanwhile
+		}
 		return err
 	})
 }
 
 // DetachOperator removes an attachment.
 func (db *DB) DetachOperator(ctx context.Context, accountSID, serviceSID, operatorSID string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
 		if _, err := getService(ctx, tx, accountSID, serviceSID); err != nil {
 			return err
 		}
@@ -231,7 +259,7 @@ func (db *DB) DetachOperator(ctx context.Context, accountSID, serviceSID, operat
 // reachable through the API) and returns the Service.
 func (db *DB) SetDataLogging(ctx context.Context, serviceSID string, on bool) (*convoseal.Service, error) {
 	var account string
-	if err := db.read.QueryRowContext(ctx, `SELECT account_sid FROM services WHERE sid = ?`, serviceSID).Scan(&account); err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT account_sid FROM services WHERE sid = ?`, serviceSID).Scan(&account); err != nil {
 		return nil, notFound(err)
 	}
 	return db.UpdateService(ctx, account, serviceSID, 0, func(s *convoseal.Service) error {
@@ -243,7 +271,7 @@ func (db *DB) SetDataLogging(ctx context.Context, serviceSID string, on bool) (*
 // DataLoggingServices lists every Service with data logging on, for the
 // start-up warning.
 func (db *DB) DataLoggingServices(ctx context.Context) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT sid FROM services WHERE data_logging ORDER BY sid`)
+	rows, err := db.r.QueryContext(ctx, `SELECT sid FROM services WHERE data_logging ORDER BY sid`)
 	if err != nil {
 		return nil, err
 	}

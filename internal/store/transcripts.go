@@ -35,7 +35,12 @@ func scanTranscript(s interface{ Scan(...any) error }) (*convoseal.Transcript, e
 func (db *DB) CreateTranscript(ctx context.Context, t *convoseal.Transcript, enqueue func(*sql.Tx) error) error {
 	now := db.now()
 	t.DateCreated, t.DateUpdated, t.Status = now, now, convoseal.StatusQueued
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
+		// On PostgreSQL, hold the Service (against a concurrent update or
+		// delete) until the transcript that copies its settings commits.
+		if err := tx.lockRows(ctx, "FOR SHARE", "services", "account_sid = ? AND sid = ?", t.AccountSID, t.ServiceSID); err != nil {
+			return err
+		}
 		svc, err := getService(ctx, tx, t.AccountSID, t.ServiceSID)
 		if err != nil {
 			if err == convoseal.ErrNotFound {
@@ -59,20 +64,20 @@ func (db *DB) CreateTranscript(ctx context.Context, t *convoseal.Transcript, enq
 		if err != nil {
 			return err
 		}
-		return enqueue(tx)
+		return enqueue(tx.Tx)
 	})
 }
 
 // GetTranscript returns one of an account's transcripts.
 func (db *DB) GetTranscript(ctx context.Context, accountSID, sid string) (*convoseal.Transcript, error) {
-	t, err := scanTranscript(db.read.QueryRowContext(ctx, `SELECT `+transcriptCols+` FROM transcripts WHERE account_sid = ? AND sid = ?`, accountSID, sid))
+	t, err := scanTranscript(db.r.QueryRowContext(ctx, `SELECT `+transcriptCols+` FROM transcripts WHERE account_sid = ? AND sid = ?`, accountSID, sid))
 	return t, notFound(err)
 }
 
 // TranscriptForJob returns a transcript by SID alone, for the pipeline (which
 // got the SID from its own job, not from a client).
 func (db *DB) TranscriptForJob(ctx context.Context, sid string) (*convoseal.Transcript, error) {
-	t, err := scanTranscript(db.Write.QueryRowContext(ctx, `SELECT `+transcriptCols+` FROM transcripts WHERE sid = ?`, sid))
+	t, err := scanTranscript(db.w.QueryRowContext(ctx, `SELECT `+transcriptCols+` FROM transcripts WHERE sid = ?`, sid))
 	return t, notFound(err)
 }
 
@@ -115,7 +120,7 @@ func (db *DB) ListTranscripts(ctx context.Context, accountSID string, f Transcri
 	cond, cargs := p.where("")
 	q += cond + ` ORDER BY date_created DESC, sid DESC LIMIT ?`
 	args = append(append(args, cargs...), p.Size)
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +141,12 @@ func (db *DB) ListTranscripts(ctx context.Context, accountSID string, f Transcri
 // finished, so a retried job does nothing.
 func (db *DB) StartTranscript(ctx context.Context, sid string) (*convoseal.Transcript, bool, error) {
 	var t *convoseal.Transcript
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		// On PostgreSQL, lock the row so the status read below stays current
+		// (another process may be completing or failing it).
+		if err := tx.lockRows(ctx, "FOR UPDATE", "transcripts", "sid = ?", sid); err != nil {
+			return err
+		}
 		var err error
 		t, err = scanTranscript(tx.QueryRowContext(ctx, `SELECT `+transcriptCols+` FROM transcripts WHERE sid = ?`, sid))
 		if err != nil {
@@ -146,7 +156,8 @@ func (db *DB) StartTranscript(ctx context.Context, sid string) (*convoseal.Trans
 			return nil
 		}
 		t.Status, t.DateUpdated = convoseal.StatusInProgress, db.now()
-		_, err = tx.ExecContext(ctx, `UPDATE transcripts SET status = ?, date_updated = ? WHERE sid = ?`, t.Status, fmtTime(t.DateUpdated), sid)
+		_, err = tx.ExecContext(ctx, `UPDATE transcripts SET status = ?, date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
+			t.Status, fmtTime(t.DateUpdated), sid)
 		return err
 	})
 	if err == convoseal.ErrNotFound {
@@ -167,7 +178,7 @@ func (db *DB) StartTranscript(ctx context.Context, sid string) (*convoseal.Trans
 // the webhook job), so the event is queued if and only if the status changed.
 func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, arts []convoseal.Artifact, then func(*sql.Tx) error) (bool, error) {
 	ok := false
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		now := fmtTime(db.now())
 		res, err := tx.ExecContext(ctx, `UPDATE transcripts SET status = ?, duration = ?, failure_reason = '', date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
 			convoseal.StatusCompleted, duration, now, sid)
@@ -186,7 +197,7 @@ func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, 
 		}
 		ok = true
 		if then != nil {
-			return then(tx)
+			return then(tx.Tx)
 		}
 		return nil
 	})
@@ -197,7 +208,7 @@ func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, 
 // contain customer content; then runs in the same transaction when the status
 // changed.
 func (db *DB) FailTranscript(ctx context.Context, sid, reason string, then func(*sql.Tx) error) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE transcripts SET status = ?, failure_reason = ?, date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
 			convoseal.StatusFailed, reason, fmtTime(db.now()), sid)
 		if err != nil {
@@ -206,21 +217,23 @@ func (db *DB) FailTranscript(ctx context.Context, sid, reason string, then func(
 		if n, _ := res.RowsAffected(); n == 0 || then == nil {
 			return nil
 		}
-		return then(tx)
+		return then(tx.Tx)
 	})
 }
 
 // WebhookTarget returns a Service's webhook URL and method, read on tx.
 func WebhookTarget(ctx context.Context, tx *sql.Tx, serviceSID string) (url, method string, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT webhook_url, webhook_http_method FROM services WHERE sid = ?`, serviceSID).Scan(&url, &method)
-	return url, method, notFound(err)
+	// tx is a bare *sql.Tx of either dialect: $1 is a placeholder on both
+	// (modernc's SQLite binds $N to the N-th argument).
+	err = tx.QueryRowContext(ctx, `SELECT webhook_url, webhook_http_method FROM services WHERE sid = $1`, serviceSID).Scan(&url, &method)
+	return url, method, notFound(badText(err))
 }
 
 // DeleteTranscript removes a transcript and its artifact rows, returning the
 // artifacts so the caller can remove their blobs.
 func (db *DB) DeleteTranscript(ctx context.Context, accountSID, sid string) ([]convoseal.Artifact, error) {
 	var arts []convoseal.Artifact
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *txn) error {
 		var err error
 		if arts, err = listArtifacts(ctx, tx, sid); err != nil {
 			return err
@@ -243,7 +256,7 @@ func (db *DB) DeleteTranscript(ctx context.Context, accountSID, sid string) ([]c
 // ListArtifacts returns a transcript's artifacts (the caller has already
 // checked that the transcript is the account's).
 func (db *DB) ListArtifacts(ctx context.Context, transcriptSID string) ([]convoseal.Artifact, error) {
-	return listArtifacts(ctx, db.read, transcriptSID)
+	return listArtifacts(ctx, db.r, transcriptSID)
 }
 
 func listArtifacts(ctx context.Context, q queryer, transcriptSID string) ([]convoseal.Artifact, error) {
