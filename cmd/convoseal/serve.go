@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -53,6 +54,7 @@ type serveOptions struct {
 	blobURL           string
 	role              string
 	jobTimeout        time.Duration
+	pprof             bool
 }
 
 func newServeCommand() *cobra.Command {
@@ -92,6 +94,7 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.StringVar(&o.database, "database", "", "PostgreSQL URL (postgres://…) instead of the embedded SQLite database")
 	f.StringVar(&o.blobURL, "blob", "", "S3 location (s3://bucket/prefix?endpoint=…&region=…&path_style=true; credentials from the usual AWS variables) instead of <data>/blobs")
 	f.DurationVar(&o.jobTimeout, "job-timeout", 5*time.Minute, "limit for processing one transcript; a job whose worker died is retried after twice this")
+	f.BoolVar(&o.pprof, "debug-pprof", false, "serve Go profiles at /debug/pprof/ (unauthenticated: for benchmarks on loopback only)")
 	f.StringVar(&o.role, "role", "all", "api (HTTP API only), worker (pipeline only; serves /healthz, /readyz, /metrics) or all")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&o.publicURL, "public-url", "", "base URL clients reach the service at (default http://<addr>)")
@@ -259,7 +262,15 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 
 	api := &httpapi.Server{DB: db, Blobs: blobs, Keys: keys, Queue: queue, Fetcher: fetcher, PublicURL: publicURL,
 		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobHandler, Metrics: m, OpsOnly: o.role == "worker"}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+	handler := api.Handler()
+	if o.pprof {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	ln, err := net.Listen("tcp", o.addr)
