@@ -28,7 +28,9 @@ func (TranscribeArgs) Kind() string { return "transcribe" }
 // InsertOpts implements river.JobArgsWithInsertOpts: at most one live job per
 // transcript.
 func (TranscribeArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 8, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	// Generous attempts: a worker killed mid-job costs an attempt too, and a
+	// job River discards would leave its transcript in progress.
+	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // webhookQueue keeps slow webhook receivers from holding transcript workers.
