@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -18,29 +19,16 @@ var availabilities = []string{"internal", "beta", "public", "retired", "general-
 
 func (s *Server) listOperatorsIn(scope store.OperatorScope, path string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseForm(r)
-		if err != nil {
-			s.fail(w, r, err, "")
-			return
-		}
-		p := f.keysetPaging()
-		avail := f.oneOf("Availability", "", availabilities...)
-		f.str("LanguageCode", 16)
-		if f.err != nil {
-			writeError(w, f.err)
-			return
-		}
-		list, err := s.DB.ListOperators(r.Context(), accountSID(r), scope, avail, p.storePage())
-		if err != nil {
-			s.fail(w, r, err, "")
-			return
-		}
-		list, next := keysetPage(list, p, func(v *convoseal.Operator) (time.Time, string) { return v.DateCreated, v.SID })
-		out := make([]operatorJSON, len(list))
-		for i, o := range list {
-			out[i] = s.operatorJSON(o, operatorPath(o, path))
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"operators": out, "meta": s.meta(r, "operators", p, next, pick(f, "Availability", "LanguageCode"))})
+		keysetList(s, w, r, "operators", []string{"Availability", "LanguageCode"},
+			func(f *form) func(context.Context, store.Page) ([]*convoseal.Operator, error) {
+				avail := f.oneOf("Availability", "", availabilities...)
+				f.str("LanguageCode", 16)
+				return func(ctx context.Context, p store.Page) ([]*convoseal.Operator, error) {
+					return s.DB.ListOperators(ctx, accountSID(r), scope, avail, p)
+				}
+			},
+			func(v *convoseal.Operator) (time.Time, string) { return v.DateCreated, v.SID },
+			func(o *convoseal.Operator) operatorJSON { return s.operatorJSON(o, operatorPath(o, path)) })
 	}
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -279,4 +280,35 @@ func keysetPage[T any](rows []T, p paging, key func(T) (time.Time, string)) ([]T
 	rows = rows[:p.size]
 	created, sid := key(rows[len(rows)-1])
 	return rows, store.Cursor(created, sid)
+}
+
+// keysetList is a list endpoint ordered by (date_created, sid): it reads
+// paging and the endpoint's own parameters (params, which returns the store
+// query to run), trims the page and writes Twilio's envelope under key, with
+// the named filters carried into the page URLs.
+func keysetList[T any, J any](s *Server, w http.ResponseWriter, r *http.Request, key string, filters []string,
+	params func(f *form) func(ctx context.Context, page store.Page) ([]T, error),
+	rowKey func(T) (time.Time, string), toJSON func(T) J) {
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	p := f.keysetPaging()
+	query := params(f)
+	if f.err != nil {
+		writeError(w, f.err)
+		return
+	}
+	rows, err := query(r.Context(), p.storePage())
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	rows, next := keysetPage(rows, p, rowKey)
+	out := make([]J, len(rows))
+	for i, v := range rows {
+		out[i] = toJSON(v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: out, "meta": s.meta(r, key, p, next, pick(f, filters...))})
 }

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/store"
 	"github.com/convoseal/convoseal/seal"
 )
 
@@ -61,27 +63,13 @@ func (s *Server) fetchPublicKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPublicKeys(w http.ResponseWriter, r *http.Request) {
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	p := f.keysetPaging()
-	if f.err != nil {
-		writeError(w, f.err)
-		return
-	}
-	keys, err := s.DB.ListPublicKeys(r.Context(), accountSID(r), p.storePage())
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	keys, next := keysetPage(keys, p, func(v *convoseal.PublicKey) (time.Time, string) { return v.DateCreated, v.SID })
-	out := make([]publicKeyJSON, len(keys))
-	for i, k := range keys {
-		out[i] = s.publicKeyJSON(k)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"credentials": out, "meta": s.meta(r, "credentials", p, next, nil)})
+	keysetList(s, w, r, "credentials", nil,
+		func(*form) func(context.Context, store.Page) ([]*convoseal.PublicKey, error) {
+			return func(ctx context.Context, p store.Page) ([]*convoseal.PublicKey, error) {
+				return s.DB.ListPublicKeys(ctx, accountSID(r), p)
+			}
+		},
+		func(v *convoseal.PublicKey) (time.Time, string) { return v.DateCreated, v.SID }, s.publicKeyJSON)
 }
 
 func (s *Server) updatePublicKey(w http.ResponseWriter, r *http.Request) {

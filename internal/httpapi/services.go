@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/store"
 )
 
 var (
@@ -102,27 +104,13 @@ func (s *Server) fetchService(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listServices(w http.ResponseWriter, r *http.Request) {
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	p := f.keysetPaging()
-	if f.err != nil {
-		writeError(w, f.err)
-		return
-	}
-	list, err := s.DB.ListServices(r.Context(), accountSID(r), p.storePage())
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	list, next := keysetPage(list, p, func(v *convoseal.Service) (time.Time, string) { return v.DateCreated, v.SID })
-	out := make([]serviceJSON, len(list))
-	for i, v := range list {
-		out[i] = s.serviceJSON(v)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"services": out, "meta": s.meta(r, "services", p, next, nil)})
+	keysetList(s, w, r, "services", nil,
+		func(*form) func(context.Context, store.Page) ([]*convoseal.Service, error) {
+			return func(ctx context.Context, p store.Page) ([]*convoseal.Service, error) {
+				return s.DB.ListServices(ctx, accountSID(r), p)
+			}
+		},
+		func(v *convoseal.Service) (time.Time, string) { return v.DateCreated, v.SID }, s.serviceJSON)
 }
 
 // ifMatch reads the optional If-Match header (a version number).

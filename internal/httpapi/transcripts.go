@@ -14,6 +14,7 @@ import (
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/media"
 	"github.com/convoseal/convoseal/internal/pipeline"
+	"github.com/convoseal/convoseal/internal/store"
 	"github.com/convoseal/convoseal/seal"
 )
 
@@ -163,29 +164,15 @@ func (s *Server) fetchTranscript(w http.ResponseWriter, r *http.Request) {
 var transcriptStatuses = []string{"queued", "in-progress", "completed", "failed", "new", "canceled", "error"}
 
 func (s *Server) listTranscripts(w http.ResponseWriter, r *http.Request) {
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	p := f.keysetPaging()
-	filter := storeFilter(f)
-	if f.err != nil {
-		writeError(w, f.err)
-		return
-	}
-	list, err := s.DB.ListTranscripts(r.Context(), accountSID(r), filter, p.storePage())
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	list, next := keysetPage(list, p, func(v *convoseal.Transcript) (time.Time, string) { return v.DateCreated, v.SID })
-	out := make([]transcriptJSON, len(list))
-	for i, t := range list {
-		out[i] = s.transcriptJSON(t)
-	}
-	filters := pick(f, "ServiceSid", "BeforeStartTime", "AfterStartTime", "BeforeDateCreated", "AfterDateCreated", "Status", "LanguageCode", "SourceSid")
-	writeJSON(w, http.StatusOK, map[string]any{"transcripts": out, "meta": s.meta(r, "transcripts", p, next, filters)})
+	keysetList(s, w, r, "transcripts",
+		[]string{"ServiceSid", "BeforeStartTime", "AfterStartTime", "BeforeDateCreated", "AfterDateCreated", "Status", "LanguageCode", "SourceSid"},
+		func(f *form) func(context.Context, store.Page) ([]*convoseal.Transcript, error) {
+			filter := storeFilter(f)
+			return func(ctx context.Context, p store.Page) ([]*convoseal.Transcript, error) {
+				return s.DB.ListTranscripts(ctx, accountSID(r), filter, p)
+			}
+		},
+		func(v *convoseal.Transcript) (time.Time, string) { return v.DateCreated, v.SID }, s.transcriptJSON)
 }
 
 func (s *Server) deleteTranscript(w http.ResponseWriter, r *http.Request) {
