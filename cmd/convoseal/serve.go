@@ -286,6 +286,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
+		go queue.SweepEvery(ctx, p, time.Minute, log) // transcripts whose job River gave up on
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
