@@ -38,8 +38,12 @@ func TestSweepOrphans(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		age := func() { exec(`UPDATE transcripts SET date_updated = '2000-01-01T00:00:00.000000Z' WHERE sid = ?`, tr.SID) }
-		discard := func() { exec(`UPDATE river_job SET state = 'discarded', finalized_at = CURRENT_TIMESTAMP WHERE kind = 'transcribe'`) }
+		age := func() {
+			exec(`UPDATE transcripts SET date_updated = '2000-01-01T00:00:00.000000Z' WHERE sid = ?`, tr.SID)
+		}
+		discard := func() {
+			exec(`UPDATE river_job SET state = 'discarded', finalized_at = CURRENT_TIMESTAMP WHERE kind = 'transcribe'`)
+		}
 
 		// A live job: nothing to do, however old the transcript.
 		age()
