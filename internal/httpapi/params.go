@@ -312,3 +312,19 @@ func keysetList[T any, J any](s *Server, w http.ResponseWriter, r *http.Request,
 	}
 	writeJSON(w, http.StatusOK, map[string]any{key: out, "meta": s.meta(r, key, p, next, pick(f, filters...))})
 }
+
+// fetchOne serves one of the caller's resources named by the path's {sid}.
+func fetchOne[T any, J any](s *Server, w http.ResponseWriter, r *http.Request, prefix, path string,
+	get func(ctx context.Context, accountSID, sid string) (T, error), toJSON func(T) J) {
+	sid, perr := pathSID(r, "sid", prefix)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	v, err := get(r.Context(), accountSID(r), sid)
+	if err != nil {
+		s.fail(w, r, err, path+sid)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(v))
+}

@@ -49,17 +49,7 @@ func (s *Server) createPublicKey(w http.ResponseWriter, r *http.Request) {
 func normalizedPEM(p string) string { return strings.TrimSpace(p) + "\n" }
 
 func (s *Server) fetchPublicKey(w http.ResponseWriter, r *http.Request) {
-	sid, perr := pathSID(r, "sid", convoseal.PrefixPublicKey)
-	if perr != nil {
-		writeError(w, perr)
-		return
-	}
-	k, err := s.DB.GetPublicKey(r.Context(), accountSID(r), sid)
-	if err != nil {
-		s.fail(w, r, err, "/v1/Credentials/PublicKeys/"+sid)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.publicKeyJSON(k))
+	fetchOne(s, w, r, convoseal.PrefixPublicKey, "/v1/Credentials/PublicKeys/", s.DB.GetPublicKey, s.publicKeyJSON)
 }
 
 func (s *Server) listPublicKeys(w http.ResponseWriter, r *http.Request) {

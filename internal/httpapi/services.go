@@ -90,17 +90,7 @@ func (s *Server) createService(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) fetchService(w http.ResponseWriter, r *http.Request) {
-	sid, perr := pathSID(r, "sid", convoseal.PrefixService)
-	if perr != nil {
-		writeError(w, perr)
-		return
-	}
-	v, err := s.DB.GetService(r.Context(), accountSID(r), sid)
-	if err != nil {
-		s.fail(w, r, err, "/v2/Services/"+sid)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.serviceJSON(v))
+	fetchOne(s, w, r, convoseal.PrefixService, "/v2/Services/", s.DB.GetService, s.serviceJSON)
 }
 
 func (s *Server) listServices(w http.ResponseWriter, r *http.Request) {

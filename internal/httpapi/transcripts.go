@@ -185,7 +185,7 @@ func (s *Server) deleteTranscript(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	if _, err := s.DB.DeleteTranscript(r.Context(), t.AccountSID, t.SID); err != nil {
+	if err := s.DB.DeleteTranscript(r.Context(), t.AccountSID, t.SID); err != nil {
 		s.fail(w, r, err, "/v2/Transcripts/"+t.SID)
 		return
 	}

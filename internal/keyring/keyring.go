@@ -136,12 +136,7 @@ type sealedValue struct {
 }
 
 // SealSecret seals a small server-side secret (an account's auth token) with
-// the current KEK.
-func (k *Keyring) SealSecret(secret string) (string, error) {
-	return SealSecret(k.kek, secret)
-}
-
-// SealSecret seals secret with kek.
+// kek, for OpenSecret.
 func SealSecret(kek *seal.KEK, secret string) (string, error) {
 	body, env, err := seal.Seal(kek, []byte(secret))
 	if err != nil {

@@ -431,7 +431,7 @@ func TestServices(t *testing.T) {
 		// Delete: refused while it has transcripts.
 		tr := newTranscript(t, db, a.SID, s1.SID, nil)
 		wantStatus(t, "delete a Service with transcripts", db.DeleteService(ctx, a.SID, s1.SID), 409)
-		_, err = db.DeleteTranscript(ctx, a.SID, tr.SID)
+		err = db.DeleteTranscript(ctx, a.SID, tr.SID)
 		must(t, err)
 		must(t, db.DeleteService(ctx, a.SID, s1.SID))
 		_, err = db.GetService(ctx, a.SID, s1.SID)
@@ -786,17 +786,19 @@ func TestTranscriptLifecycle(t *testing.T) {
 			t.Fatalf("status after a failed then = %s", got.Status)
 		}
 
-		// Delete returns the artifacts and removes the rows.
-		gone, err := db.DeleteTranscript(ctx, a.SID, tr.SID)
-		if err != nil || len(gone) != 3 {
-			t.Fatalf("DeleteTranscript = %v, %v", gone, err)
+		// Delete removes the transcript and its artifact rows.
+		if l, _ := db.ListArtifacts(ctx, tr.SID); len(l) != 3 {
+			t.Fatalf("%d artifacts before delete, want 3", len(l))
+		}
+		if err := db.DeleteTranscript(ctx, a.SID, tr.SID); err != nil {
+			t.Fatalf("DeleteTranscript: %v", err)
 		}
 		_, err = db.GetTranscript(ctx, a.SID, tr.SID)
 		wantStatus(t, "deleted transcript", err, 404)
 		if l, _ := db.ListArtifacts(ctx, tr.SID); len(l) != 0 {
 			t.Fatalf("artifacts left: %v", l)
 		}
-		_, err = db.DeleteTranscript(ctx, a.SID, tr.SID)
+		err = db.DeleteTranscript(ctx, a.SID, tr.SID)
 		wantStatus(t, "delete again", err, 404)
 		if ok, err := db.CompleteTranscript(ctx, tr.SID, 1, arts, nil); err != nil || ok {
 			t.Fatalf("Complete after delete = %v, %v", ok, err)
@@ -845,7 +847,7 @@ func TestTenantScoping(t *testing.T) {
 		wantStatus(t, "DeleteOperator", db.DeleteOperator(ctx, B, op.SID), 404)
 		_, err = db.GetTranscript(ctx, B, tr.SID)
 		wantStatus(t, "GetTranscript", err, 404)
-		_, err = db.DeleteTranscript(ctx, B, tr.SID)
+		err = db.DeleteTranscript(ctx, B, tr.SID)
 		wantStatus(t, "DeleteTranscript", err, 404)
 		theirs := &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: B, ServiceSID: svc.SID, Channel: []byte(`{}`)}
 		wantStatus(t, "CreateTranscript on another's Service", db.CreateTranscript(ctx, theirs, noEnqueue), 404)

@@ -229,15 +229,10 @@ func WebhookTarget(ctx context.Context, tx *sql.Tx, serviceSID string) (url, met
 	return url, method, notFound(badText(err))
 }
 
-// DeleteTranscript removes a transcript and its artifact rows, returning the
-// artifacts so the caller can remove their blobs.
-func (db *DB) DeleteTranscript(ctx context.Context, accountSID, sid string) ([]convoseal.Artifact, error) {
-	var arts []convoseal.Artifact
-	err := db.tx(ctx, func(tx *txn) error {
-		var err error
-		if arts, err = listArtifacts(ctx, tx, sid); err != nil {
-			return err
-		}
+// DeleteTranscript removes one of an account's transcripts and its artifact
+// rows (the caller removes the blobs, under the transcript's prefix).
+func (db *DB) DeleteTranscript(ctx context.Context, accountSID, sid string) error {
+	return db.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM artifacts WHERE transcript_sid IN (SELECT sid FROM transcripts WHERE account_sid = ? AND sid = ?)`, accountSID, sid); err != nil {
 			return err
 		}
@@ -250,7 +245,6 @@ func (db *DB) DeleteTranscript(ctx context.Context, accountSID, sid string) ([]c
 		}
 		return nil
 	})
-	return arts, err
 }
 
 // ListArtifacts returns a transcript's artifacts (the caller has already
