@@ -67,7 +67,7 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 			attach(t, s, svc, *op.Sid)
 		}
 	}
-	if out, err := execOut(binary, "services", "data-logging", serverSvc, "on", "--data", s.Data); err != nil {
+	if out, err := s.CLI("services", "data-logging", serverSvc, "on").CombinedOutput(); err != nil {
 		t.Fatalf("data-logging on: %v %s", err, out)
 	}
 
@@ -196,21 +196,48 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 
 	// Scan while the server runs (the WAL holds the latest pages) and after a
 	// graceful stop (the WAL checkpointed into the database).
-	running := canaryScan(t, base, patterns)
+	// On a cluster, the database's files, the server's write-ahead log and
+	// the bucket's directory in the S3 server are scanned too (after a
+	// checkpoint, once the processes have stopped).
+	scan := func(stopped bool) []string {
+		files := canaryScan(t, base, patterns)
+		for _, r := range s.StorageRoots(t, stopped) {
+			for _, f := range canaryScan(t, r.Dir, patterns) {
+				files = append(files, r.Name+"/"+f)
+			}
+		}
+		return files
+	}
+	running := scan(false)
 	s.Stop()
-	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+	if code := s.ExitCode(); code != 0 {
 		t.Errorf("convoseal exited %d after SIGTERM", code)
 	}
-	stopped := canaryScan(t, base, patterns)
+	stopped := scan(true)
+	wantAlways := []string{"data/kek"}
+	wantRunning := []string{}
+	blobDir := "data/blobs/"
+	if roots := s.StorageRoots(t, false); len(roots) > 0 {
+		for _, r := range roots {
+			wantAlways = append(wantAlways, r.Want...)
+		}
+		blobDir = roots[len(roots)-1].Want[0]
+	} else {
+		wantAlways = append(wantAlways, "data/convoseal.db", blobDir)
+		wantRunning = append(wantRunning, "data/convoseal.db-wal")
+	}
+	for _, p := range s.Processes() {
+		wantAlways = append(wantAlways, filepath.Base(p.LogFile))
+	}
 	for _, sc := range []struct {
 		when  string
 		files []string
 		want  []string
 	}{
-		{"while running", running, []string{"data/convoseal.db-wal"}},
+		{"while running", running, wantRunning},
 		{"after stop", stopped, nil},
 	} {
-		for _, want := range append(sc.want, "data/convoseal.db", "data/kek", "data/blobs/", filepath.Base(s.LogFile)) {
+		for _, want := range append(sc.want, wantAlways...) {
 			found := false
 			for _, f := range sc.files {
 				found = found || strings.HasPrefix(f, want)
@@ -220,15 +247,18 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 			}
 		}
 		var other []string
-		blobs := 0
+		blobs, pg := 0, 0
 		for _, f := range sc.files {
-			if strings.HasPrefix(f, "data/blobs/") {
+			switch {
+			case strings.HasPrefix(f, blobDir):
 				blobs++
-			} else {
+			case strings.HasPrefix(f, "postgres/"):
+				pg++
+			default:
 				other = append(other, f)
 			}
 		}
-		t.Logf("scanned %s: %d blob files and %s", sc.when, blobs, strings.Join(other, " "))
+		t.Logf("scanned %s: %d blob files, %d PostgreSQL files and %s", sc.when, blobs, pg, strings.Join(other, " "))
 	}
 	t.Logf("%d transcripts completed, %d failed; %v", len(oks), len(bad), time.Since(began).Round(time.Millisecond))
 }

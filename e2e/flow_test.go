@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -186,15 +184,15 @@ func TestServerKeyTranscript(t *testing.T) {
 	}
 
 	// Delete removes the transcript and its artifacts from the blob store.
-	dir := filepath.Join(s.Data, "blobs", s.AccountSID, *tr.Sid)
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("artifacts not where expected: %v", err)
+	prefix := s.AccountSID + "/" + *tr.Sid + "/"
+	if got := s.BlobsUnder(t, prefix); len(got) == 0 {
+		t.Fatalf("no artifacts under %s among %v", prefix, s.Blobs(t))
 	}
 	if err := c.IntelligenceV2.DeleteTranscript(*tr.Sid); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Fatalf("artifacts remain after delete: %v", err)
+	if got := s.BlobsUnder(t, prefix); len(got) != 0 {
+		t.Fatalf("artifacts remain after delete: %v", got)
 	}
 	if _, err := c.IntelligenceV2.FetchTranscript(*tr.Sid); !errors.As(err, &te) || te.Status != 404 {
 		t.Fatalf("deleted transcript: %v", err)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -49,30 +52,56 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// Server is a running convoseal process.
+// Server is one convoseal installation under test, as its users see it: one
+// URL and one bootstrap account. On the embedded defaults it is a single
+// process (role all) over SQLite and a local blob directory. With
+// CONVOSEAL_E2E_BACKEND=cluster, every StartServer makes a fresh PostgreSQL
+// database and S3 bucket and runs two API and three worker processes on them,
+// behind a round-robin front proxy at URL (as a load balancer would be), so
+// the same tests prove both.
 type Server struct {
 	t          *testing.T
-	Port       int
+	Port       int    // the port at URL
 	URL        string // public URL: http://localhost:PORT
-	Data       string // --data directory
-	LogFile    string
+	Data       string // --data directory (cluster: the installation's directory, holding its KEK)
 	AccountSID string
 	AuthToken  string
-	Args       []string
-	cmd        *exec.Cmd
-	done       chan struct{}
-	env        []string
+	// APIs are the processes that answer the API (embedded: the only
+	// process); Workers the worker-role processes (cluster only).
+	APIs, Workers []*Process
+	cluster       *clusterBackend
+	next          atomic.Int64
+}
+
+// Process is one running convoseal serve.
+type Process struct {
+	t       *testing.T
+	Role    string
+	Port    int
+	LogFile string
+	Args    []string
+	env     []string
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // ServerOptions tune StartServer.
 type ServerOptions struct {
 	Data  string   // reuse a data directory (restart); default a new temp dir
 	Port  int      // default a free port
-	Extra []string // more flags
+	Extra []string // more flags, given to every process
 	Env   []string
 	// Account is the file that keeps the bootstrap account's credentials
-	// (default next to Data); processes of one installation share it.
+	// (default next to Data).
 	Account string
+}
+
+// e2eBackend is "embedded" (the default) or "cluster".
+func e2eBackend() string {
+	if b := os.Getenv("CONVOSEAL_E2E_BACKEND"); b != "" {
+		return b
+	}
+	return "embedded"
 }
 
 func freePort(t *testing.T) int {
@@ -84,29 +113,53 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// StartServer runs convoseal serve and waits until /readyz answers.
+// StartServer runs a convoseal installation on the backend the environment
+// selects and waits until every process is ready.
 func StartServer(t *testing.T, o ServerOptions) *Server {
 	t.Helper()
-	s := &Server{t: t, Data: o.Data, Port: o.Port}
+	switch b := e2eBackend(); b {
+	case "embedded":
+	case "cluster":
+		return startCluster(t, o, 2, 3)
+	default:
+		t.Fatalf("CONVOSEAL_E2E_BACKEND=%q: want embedded or cluster", b)
+	}
+	s := newServer(t, o)
+	p := s.newProcess("all", o.Port, append([]string{"--data", s.Data}, o.Extra...), o.Env)
+	s.Port = p.Port
+	s.URL = fmt.Sprintf("http://localhost:%d", s.Port)
+	p.Args = append(p.Args, "--public-url", s.URL)
+	s.APIs = []*Process{p}
+	s.Restart()
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+// newServer prepares the installation's data directory and account.
+func newServer(t *testing.T, o ServerOptions) *Server {
+	s := &Server{t: t, Data: o.Data}
 	if s.Data == "" {
 		s.Data = filepath.Join(t.TempDir(), "data")
 	}
-	if s.Port == 0 {
-		s.Port = freePort(t)
-	}
-	s.URL = fmt.Sprintf("http://localhost:%d", s.Port)
-	s.LogFile = filepath.Join(filepath.Dir(s.Data), fmt.Sprintf("server-%d.log", time.Now().UnixNano()))
 	accountFile := o.Account
 	if accountFile == "" {
 		accountFile = s.Data + ".account"
 	}
 	s.AccountSID, s.AuthToken = accountFor(accountFile)
-	s.Args = append([]string{"serve", "--data", s.Data, "--addr", fmt.Sprintf("127.0.0.1:%d", s.Port), "--public-url", s.URL,
-		"--allow-private-media", "--allow-private-webhooks", "--log-level", "debug"}, o.Extra...)
-	s.env = o.Env
-	s.start(s.env)
-	t.Cleanup(func() { s.Stop() })
 	return s
+}
+
+// newProcess describes (without starting) a process of s; port 0 picks one.
+func (s *Server) newProcess(role string, port int, args, env []string) *Process {
+	if port == 0 {
+		port = freePort(s.t)
+	}
+	p := &Process{t: s.t, Role: role, Port: port, env: env,
+		LogFile: filepath.Join(filepath.Dir(s.Data), fmt.Sprintf("server-%s-%d-%d.log", role, port, time.Now().UnixNano()))}
+	p.Args = append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"--allow-private-media", "--allow-private-webhooks", "--log-level", "debug"}, args...)
+	p.env = append([]string{"CONVOSEAL_ACCOUNT_SID=" + s.AccountSID, "CONVOSEAL_AUTH_TOKEN=" + s.AuthToken}, env...)
+	return p
 }
 
 // accountFor makes (or recalls) the bootstrap account of a data directory.
@@ -122,39 +175,123 @@ func accountFor(f string) (string, string) {
 	return sid, tok
 }
 
-func (s *Server) start(env []string) {
+// Processes are all of the installation's processes, API ones first.
+func (s *Server) Processes() []*Process {
+	return append(append([]*Process(nil), s.APIs...), s.Workers...)
+}
+
+// each runs f on every process at once and waits.
+func (s *Server) each(f func(*Process)) {
+	var wg sync.WaitGroup
+	for _, p := range s.Processes() {
+		wg.Go(func() { f(p) })
+	}
+	wg.Wait()
+}
+
+// Restart starts every process again (the first API process first: it
+// makes the KEK and the account on a new installation) and waits until all
+// are ready.
+func (s *Server) Restart() {
 	s.t.Helper()
-	if err := s.tryStart(env); err != nil {
+	ps := s.Processes()
+	if err := ps[0].Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps[1:] {
+		wg.Go(func() { errs[i+1] = p.Start() })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		s.t.Fatal(err)
 	}
 }
 
-// tryStart starts the process and waits for /readyz; safe to call from any
+// Stop sends every process SIGTERM and waits for them to exit.
+func (s *Server) Stop() { s.each((*Process).Stop) }
+
+// Kill sends every process SIGKILL: no chance to clean up.
+func (s *Server) Kill() { s.each((*Process).Kill) }
+
+// Exited reports whether every process has ended.
+func (s *Server) Exited() bool {
+	for _, p := range s.Processes() {
+		if !p.Exited() {
+			return false
+		}
+	}
+	return true
+}
+
+// ExitCode is the first non-zero exit code among the ended processes, or 0.
+func (s *Server) ExitCode() int {
+	for _, p := range s.Processes() {
+		if code := p.ExitCode(); code != 0 {
+			return code
+		}
+	}
+	return 0
+}
+
+// AddArgs gives every process more flags from its next start.
+func (s *Server) AddArgs(args ...string) {
+	for _, p := range s.Processes() {
+		p.Args = append(p.Args, args...)
+	}
+}
+
+// Log is what every process has logged so far, one file after the other.
+func (s *Server) Log() []byte {
+	var all []byte
+	for _, p := range s.Processes() {
+		b, _ := os.ReadFile(p.LogFile)
+		all = append(all, b...)
+	}
+	return all
+}
+
+// KEKFile is the installation's key-encryption key.
+func (s *Server) KEKFile() string { return filepath.Join(s.Data, "kek") }
+
+// CLI is the convoseal command with args, pointed at this installation's
+// database and KEK.
+func (s *Server) CLI(args ...string) *exec.Cmd {
+	if s.cluster != nil {
+		args = append(args, "--database", s.cluster.dbURL, "--kek-file", s.KEKFile())
+	} else {
+		args = append(args, "--data", s.Data)
+	}
+	return exec.Command(binary, args...)
+}
+
+// Start starts the process and waits for /readyz; safe to call from any
 // goroutine.
-func (s *Server) tryStart(env []string) error {
-	logf, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+func (p *Process) Start() error {
+	logf, err := os.OpenFile(p.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(binary, s.Args...)
-	cmd.Env = append(append(os.Environ(), "CONVOSEAL_ACCOUNT_SID="+s.AccountSID, "CONVOSEAL_AUTH_TOKEN="+s.AuthToken), env...)
+	cmd := exec.Command(binary, p.Args...)
+	cmd.Env = append(os.Environ(), p.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return err
 	}
 	done := make(chan struct{})
-	s.cmd, s.done = cmd, done
+	p.cmd, p.done = cmd, done
 	go func() { cmd.Wait(); logf.Close(); close(done) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-done:
-			log, _ := os.ReadFile(s.LogFile)
-			return fmt.Errorf("convoseal exited during start:\n%s", log)
+			log, _ := os.ReadFile(p.LogFile)
+			return fmt.Errorf("convoseal (%s) exited during start:\n%s", p.Role, log)
 		default:
 		}
-		resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", s.Port))
+		resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", p.Port))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -163,49 +300,52 @@ func (s *Server) tryStart(env []string) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	log, _ := os.ReadFile(s.LogFile)
-	return fmt.Errorf("convoseal did not become ready in 20s:\n%s", log)
-}
-
-// Restart starts the process again on the same data directory and port.
-func (s *Server) Restart() {
-	s.t.Helper()
-	s.start(s.env)
+	log, _ := os.ReadFile(p.LogFile)
+	return fmt.Errorf("convoseal (%s) did not become ready in 20s:\n%s", p.Role, log)
 }
 
 // Stop sends SIGTERM and waits for a graceful exit.
-func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
+func (p *Process) Stop() {
+	if p.cmd == nil || p.cmd.Process == nil || p.Exited() {
 		return
 	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
+	case <-p.done:
 	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
+		p.cmd.Process.Kill()
+		<-p.done
 	}
 }
 
 // Kill sends SIGKILL: no chance to clean up.
-func (s *Server) Kill() {
-	s.cmd.Process.Kill()
-	<-s.done
+func (p *Process) Kill() {
+	if p.cmd == nil || p.Exited() {
+		return
+	}
+	p.cmd.Process.Kill()
+	<-p.done
 }
 
 // Exited reports whether the process has ended.
-func (s *Server) Exited() bool {
+func (p *Process) Exited() bool {
+	if p.done == nil {
+		return true
+	}
 	select {
-	case <-s.done:
+	case <-p.done:
 		return true
 	default:
 		return false
 	}
+}
+
+// ExitCode is the exit code of an ended process (0 while it runs).
+func (p *Process) ExitCode() int {
+	if !p.Exited() || p.cmd == nil || p.cmd.ProcessState == nil {
+		return 0
+	}
+	return p.cmd.ProcessState.ExitCode()
 }
 
 // rewrite sends every request for *.twilio.com to the server, as an
@@ -240,10 +380,10 @@ func (s *Server) Twilio(creds ...string) *twilio.RestClient {
 	return twilio.NewRestClientWithParams(twilio.ClientParams{Username: sid, Password: tok, Client: c})
 }
 
-// NewAccount creates another account with the CLI against the same data
-// directory and returns its credentials.
+// NewAccount creates another account with the CLI against the same
+// installation and returns its credentials.
 func (s *Server) NewAccount(t *testing.T) (sid, token string) {
-	out, err := exec.Command(binary, "accounts", "create", "--data", s.Data, "--friendly-name", "tenant").Output()
+	out, err := s.CLI("accounts", "create", "--friendly-name", "tenant").Output()
 	if err != nil {
 		t.Fatalf("accounts create: %v", err)
 	}

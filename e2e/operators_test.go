@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -477,8 +475,8 @@ func TestDataLogging(t *testing.T) {
 	if _, err := c.IntelligenceV2.UpdateService(*svc.Sid, (&intelligence.UpdateServiceParams{}).SetDataLogging(true)); err == nil {
 		t.Fatal("data logging switched on through the API")
 	}
-	out, err := execOut(binary, "services", "data-logging", *svc.Sid, "on", "--data", s.Data)
-	if err != nil || !strings.Contains(out, "data logging ON") {
+	out, err := s.CLI("services", "data-logging", *svc.Sid, "on").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "data logging ON") {
 		t.Fatalf("services data-logging: %v %s", err, out)
 	}
 	if got, _ := c.IntelligenceV2.FetchService(*svc.Sid); !*got.DataLogging {
@@ -493,10 +491,10 @@ func TestDataLogging(t *testing.T) {
 	if done := WaitTranscript(t, c, *tr.Sid, 30*time.Second); !*done.DataLogging {
 		t.Fatal("transcript does not record data logging")
 	}
-	copyFile := filepath.Join(s.Data, "blobs", "datalogging", s.AccountSID, *tr.Sid, "sentences", "unredacted@")
-	b, err := os.ReadFile(copyFile)
-	if err != nil {
-		t.Fatalf("no data-logging copy: %v", err)
+	copyKey := "datalogging/" + s.AccountSID + "/" + *tr.Sid + "/sentences/unredacted@"
+	b, ok := s.ReadBlob(t, copyKey)
+	if !ok {
+		t.Fatalf("no data-logging copy %s among %v", copyKey, s.Blobs(t))
 	}
 	if !strings.Contains(string(b), "A256GCMKW") || strings.Contains(string(b), marker) {
 		t.Fatal("data-logging copy is not sealed with the server key")
@@ -504,7 +502,7 @@ func TestDataLogging(t *testing.T) {
 	if err := c.IntelligenceV2.DeleteTranscript(*tr.Sid); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(copyFile); !os.IsNotExist(err) {
+	if _, ok := s.ReadBlob(t, copyKey); ok {
 		t.Fatal("data-logging copy survives the transcript's deletion")
 	}
 }

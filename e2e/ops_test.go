@@ -23,11 +23,11 @@ func TestAccountsCLI(t *testing.T) {
 	if _, err := s.Twilio(sid, token).IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("x")); err != nil {
 		t.Fatalf("new account's credentials: %v", err)
 	}
-	out, err := exec.Command(binary, "accounts", "list", "--data", s.Data).Output()
+	out, err := s.CLI("accounts", "list").Output()
 	if err != nil || !strings.Contains(string(out), sid) || !strings.Contains(string(out), s.AccountSID) {
 		t.Fatalf("accounts list: %v\n%s", err, out)
 	}
-	out, err = exec.Command(binary, "accounts", "rotate-token", sid, "--data", s.Data).Output()
+	out, err = s.CLI("accounts", "rotate-token", sid).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestAccountsCLI(t *testing.T) {
 	if _, err := s.Twilio(sid, newToken).IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("y")); err != nil {
 		t.Fatalf("new token: %v", err)
 	}
-	if err := exec.Command(binary, "accounts", "rotate-token", "ACnope", "--data", s.Data).Run(); err == nil {
+	if err := s.CLI("accounts", "rotate-token", "ACnope").Run(); err == nil {
 		t.Fatal("rotate-token accepted a malformed SID")
 	}
 }
@@ -194,10 +194,10 @@ func TestKEKRotation(t *testing.T) {
 	before := submit()
 	s.Stop()
 	old := filepath.Join(filepath.Dir(s.Data), "kek.old")
-	if err := os.Rename(filepath.Join(s.Data, "kek"), old); err != nil {
+	if err := os.Rename(s.KEKFile(), old); err != nil {
 		t.Fatal(err)
 	}
-	s.Args = append(s.Args, "--previous-kek-files", old)
+	s.AddArgs("--previous-kek-files", old)
 	s.Restart()
 	after := submit()
 	for _, sid := range []string{before, after} {
@@ -207,7 +207,7 @@ func TestKEKRotation(t *testing.T) {
 		}
 	}
 	oldKey, _ := os.ReadFile(old)
-	newKey, _ := os.ReadFile(filepath.Join(s.Data, "kek"))
+	newKey, _ := os.ReadFile(s.KEKFile())
 	if len(newKey) == 0 || string(oldKey) == string(newKey) {
 		t.Fatal("no new key-encryption key was made")
 	}

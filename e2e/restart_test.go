@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -360,38 +358,16 @@ func lcWaitFor(t *testing.T, what string, deadline time.Time, poll func() map[st
 	}
 }
 
-// lcBlobFiles lists every file under <data>/blobs, relative to it.
-func lcBlobFiles(t *testing.T, data string) []string {
-	t.Helper()
-	root := filepath.Join(data, "blobs")
-	var files []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			rel, _ := filepath.Rel(root, p)
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walking blobs: %v", err)
-	}
-	sort.Strings(files)
-	return files
-}
-
 // lcCheckBlobs asserts the blob directory holds exactly one sentences object
 // per transcript and nothing else: no sealed source left behind, no
 // temporary file.
-func lcCheckBlobs(t *testing.T, data, accountSID string, sids []string) {
+func lcCheckBlobs(t *testing.T, s *Server, sids []string) {
 	t.Helper()
 	want := map[string]bool{}
 	for _, sid := range sids {
-		want[accountSID+"/"+sid+"/sentences/unredacted@"] = true
+		want[s.AccountSID+"/"+sid+"/sentences/unredacted@"] = true
 	}
-	for _, f := range lcBlobFiles(t, data) {
+	for _, f := range s.Blobs(t) {
 		base := f[strings.LastIndex(f, "/")+1:]
 		switch {
 		case strings.HasPrefix(base, ".tmp+"):
@@ -410,12 +386,7 @@ func lcCheckBlobs(t *testing.T, data, accountSID string, sids []string) {
 }
 
 // lcCompletedLogLines counts the "transcript completed" log lines per SID.
-func lcCompletedLogLines(t *testing.T, logFile string) map[string]int {
-	t.Helper()
-	b, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+func lcCompletedLogLines(b []byte) map[string]int {
 	n := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -556,11 +527,11 @@ func TestRestartAfterKill(t *testing.T) {
 	t.Logf("decrypted %d artifacts at %v", len(opened), time.Since(began).Round(time.Millisecond))
 
 	// Storage: one sentences object each, no sealed source, no temp file.
-	lcCheckBlobs(t, s.Data, s.AccountSID, sids)
+	lcCheckBlobs(t, s, sids)
 
 	// Completed exactly once: the log never records a second completion
 	// (a line can be lost if the kill lands right after the commit).
-	lines := lcCompletedLogLines(t, s.LogFile)
+	lines := lcCompletedLogLines(s.Log())
 	logged := 0
 	for _, sid := range sids {
 		if lines[sid] > 1 {
@@ -640,10 +611,10 @@ func TestGracefulShutdown(t *testing.T) {
 	if !s.Exited() {
 		t.Fatal("convoseal did not exit after SIGTERM")
 	}
-	code := s.cmd.ProcessState.ExitCode()
+	code := s.ExitCode()
 	t.Logf("SIGTERM with %v (%d fetches in flight): exit code %d after %v", at, len(running), code, took.Round(time.Millisecond))
 	if code != 0 {
-		log, _ := os.ReadFile(s.LogFile)
+		log := s.Log()
 		t.Errorf("exit code %d after SIGTERM, want 0; log tail:\n%s", code, lcTail(log, 15))
 	}
 	if took > shutdownTimeout+2*time.Second {
@@ -653,7 +624,7 @@ func TestGracefulShutdown(t *testing.T) {
 	// Graceful means the jobs that were running finished: their fetches were
 	// answered, not abandoned, and they are completed the moment the next
 	// process starts (a re-fetch would take 1.5 s).
-	shutdownLog, _ := os.ReadFile(s.LogFile)
+	shutdownLog := s.Log()
 	s.Restart()
 	poll()
 	unfinished := 0
@@ -690,7 +661,7 @@ func TestGracefulShutdown(t *testing.T) {
 				sid, started, served, aborted)
 		}
 	}
-	lcCheckBlobs(t, s.Data, s.AccountSID, sids)
+	lcCheckBlobs(t, s, sids)
 	t.Logf("total %v", time.Since(began).Round(time.Millisecond))
 }
 
