@@ -34,6 +34,7 @@ type clusterBackend struct {
 	bucket string
 	prefix string // key prefix of the artifacts in the bucket, with "/"
 	s3     *s3.Client
+	s3URL  string // the S3 endpoint
 	admin  *sql.DB // the test server's maintenance connection
 	front  *http.Server
 }
@@ -105,7 +106,7 @@ func startCluster(t *testing.T, o ServerOptions, apis, workers int) *Server {
 	if err := os.MkdirAll(s.Data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	s.cluster = &clusterBackend{dbURL: u.String(), dbName: name, bucket: s3cfg.Bucket, prefix: blobPrefix + "/", s3: st.Client(), admin: admin}
+	s.cluster = &clusterBackend{s3URL: s3cfg.Endpoint, dbURL: u.String(), dbName: name, bucket: s3cfg.Bucket, prefix: blobPrefix + "/", s3: st.Client(), admin: admin}
 
 	// The front proxy stands where a load balancer would: one public URL,
 	// requests spread over the API processes in turn.
@@ -153,6 +154,15 @@ func listen(t *testing.T, port int) net.Listener {
 	return ln
 }
 
+// LocationBase is how download locations begin: the public URL (local
+// blobs, served by convoseal) or the bucket at the S3 endpoint (presigned).
+func (s *Server) LocationBase() string {
+	if s.cluster == nil {
+		return s.URL + "/"
+	}
+	return s.cluster.s3URL + "/" + s.cluster.bucket + "/" + s.cluster.prefix
+}
+
 // Blobs lists the keys of the stored objects (local blob files, or the
 // objects in the bucket), sorted; unfinished S3 multipart uploads are listed
 // as "<key>#unfinished-multipart-upload".
@@ -169,8 +179,10 @@ func (s *Server) Blobs(t *testing.T) []string {
 				return err
 			}
 			if !d.IsDir() {
+				// Local objects are files named <key>@ (temporary files have
+				// other names, and are listed as they are).
 				rel, _ := filepath.Rel(root, p)
-				keys = append(keys, filepath.ToSlash(rel))
+				keys = append(keys, strings.TrimSuffix(filepath.ToSlash(rel), "@"))
 			}
 			return nil
 		})
@@ -229,7 +241,7 @@ func (s *Server) BlobsUnder(t *testing.T, prefix string) []string {
 func (s *Server) ReadBlob(t *testing.T, key string) (stored []byte, ok bool) {
 	t.Helper()
 	if s.cluster == nil {
-		b, err := os.ReadFile(filepath.Join(s.Data, "blobs", filepath.FromSlash(key)))
+		b, err := os.ReadFile(filepath.Join(s.Data, "blobs", filepath.FromSlash(key)+"@"))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, false
 		}

@@ -100,7 +100,7 @@ func TestEncryptedTranscriptEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if enc.Location == nil || !strings.HasPrefix(*enc.Location, s.URL+"/") || *enc.TranscriptSid != *tr.Sid {
+	if enc.Location == nil || !strings.HasPrefix(*enc.Location, s.LocationBase()) || *enc.TranscriptSid != *tr.Sid {
 		t.Fatalf("encrypted sentences resource: %+v", enc)
 	}
 	// The documented Python script decrypts it with the PKCS#1 and the PKCS#8 key.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -256,14 +257,40 @@ func (s *Server) Log() []byte {
 func (s *Server) KEKFile() string { return filepath.Join(s.Data, "kek") }
 
 // CLI is the convoseal command with args, pointed at this installation's
-// database and KEK.
+// database and KEK (through the environment, as an operator's shell would).
 func (s *Server) CLI(args ...string) *exec.Cmd {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "CONVOSEAL_DATA="+s.Data, "CONVOSEAL_KEK_FILE="+s.KEKFile())
 	if s.cluster != nil {
-		args = append(args, "--database", s.cluster.dbURL, "--kek-file", s.KEKFile())
-	} else {
-		args = append(args, "--data", s.Data)
+		cmd.Env = append(cmd.Env, "CONVOSEAL_DATABASE="+s.cluster.dbURL)
 	}
-	return exec.Command(binary, args...)
+	return cmd
+}
+
+// Metric is the sum over the processes of the value of one series (name
+// and labels exactly as /metrics prints them); 0 where it is absent.
+func (s *Server) Metric(t *testing.T, series string) float64 {
+	t.Helper()
+	var sum float64
+	for _, p := range s.Processes() {
+		resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.Port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("/metrics of the %s process: %d %v", p.Role, resp.StatusCode, err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, series+" "); ok {
+				var f float64
+				fmt.Sscan(v, &f)
+				sum += f
+			}
+		}
+	}
+	return sum
 }
 
 // Start starts the process and waits for /readyz; safe to call from any

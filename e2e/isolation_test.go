@@ -608,7 +608,11 @@ func TestTenantIsolation(t *testing.T) {
 		t8.Path = u.Path[:strings.Index(u.Path, s.AccountSID)+len(s.AccountSID)] + "/"
 		tamper["A's prefix with A's signature"] = t8.String()
 		for name, raw := range tamper {
-			if st, body := get(raw); st != http.StatusForbidden {
+			st, body := get(raw)
+			if st == http.StatusBadRequest && sigParam == "X-Amz-Signature" && name == "signature removed" {
+				continue // S3 answers a presigned URL missing a parameter with 400 AuthorizationQueryParametersError
+			}
+			if st != http.StatusForbidden {
 				t.Errorf("tampered location (%s): %d, want 403: %.300s", name, st, body)
 			}
 		}

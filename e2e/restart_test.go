@@ -365,14 +365,14 @@ func lcCheckBlobs(t *testing.T, s *Server, sids []string) {
 	t.Helper()
 	want := map[string]bool{}
 	for _, sid := range sids {
-		want[s.AccountSID+"/"+sid+"/sentences/unredacted@"] = true
+		want[s.AccountSID+"/"+sid+"/sentences/unredacted"] = true
 	}
 	for _, f := range s.Blobs(t) {
 		base := f[strings.LastIndex(f, "/")+1:]
 		switch {
 		case strings.HasPrefix(base, ".tmp+"):
 			t.Errorf("blobs: leftover temporary file %s", f)
-		case base == "source@":
+		case base == "source":
 			t.Errorf("blobs: leftover sealed source %s", f)
 		case want[f]:
 			delete(want, f)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/auth"
@@ -15,33 +13,57 @@ import (
 )
 
 func newAccountsCommand() *cobra.Command {
-	var data, kekFile string
+	var data, database, kekFile string
 	cmd := &cobra.Command{
 		Use:   "accounts",
 		Short: "Manage accounts (operator)",
 		Long: `accounts creates, lists and re-keys the accounts of a convoseal installation.
-It works on the database under --data directly (also while serve runs).
-Auth Tokens are shown once, when made; only a hash of each is stored.`,
+It works on the installation's database directly (also while serve runs): the
+embedded SQLite database under --data, or, with --database, the PostgreSQL
+database that serve --database uses.
+
+create and rotate-token also seal the new Auth Token with the installation's
+key-encryption key (the server signs webhooks with the token), so they read
+the key serve uses: --kek-file, default <data>/kek. With --database, give
+--kek-file unless <data>/kek is that key. list needs no key.
+
+Auth Tokens are shown once, when made; the database keeps a hash of each (to
+authenticate) and the token sealed with the key-encryption key.
+
+Every flag can also be set with an environment variable: --database is
+$CONVOSEAL_DATABASE, and so on.`,
+		Example: `  convoseal accounts create --friendly-name ops
+  convoseal accounts list --database postgres://convoseal@db.internal/convoseal
+  CONVOSEAL_DATABASE=postgres://… CONVOSEAL_KEK_FILE=/etc/convoseal/kek convoseal accounts rotate-token AC…`,
 	}
-	cmd.PersistentFlags().StringVar(&data, "data", "./convoseal-data", "the service's data directory ($CONVOSEAL_DATA)")
-	cmd.PersistentFlags().StringVar(&kekFile, "kek-file", "", "the server key-encryption key (default <data>/kek; $CONVOSEAL_KEK_FILE)")
-	open := func(cmd *cobra.Command) (*store.DB, *seal.KEK, error) {
+	addDatabaseFlags(cmd.PersistentFlags(), &data, &database)
+	cmd.PersistentFlags().StringVar(&kekFile, "kek-file", "", "the server key-encryption key, for create and rotate-token (default <data>/kek; required with --database unless that exists; $CONVOSEAL_KEK_FILE)")
+	// open opens the database and, when needKEK, reads the key-encryption
+	// key (a missing one with --database is a usage error, before connecting).
+	open := func(cmd *cobra.Command, needKEK bool) (*store.DB, *seal.KEK, error) {
 		if err := bindEnv(cmd.Flags()); err != nil {
 			return nil, nil, withCode(exitUsage, err)
 		}
-		if _, err := os.Stat(data); err != nil {
-			return nil, nil, fmt.Errorf("data directory %s: %w (run convoseal serve once, or pass --data)", data, err)
+		var path string
+		if needKEK {
+			var err error
+			if path, err = operatorKEKPath(database, data, kekFile); err != nil {
+				return nil, nil, err
+			}
 		}
-		path := kekFile
-		if path == "" {
-			path = filepath.Join(data, "kek")
-		}
-		kek, err := keyring.LoadKEK(path)
+		db, err := openStore(cmd.Context(), database, data)
 		if err != nil {
 			return nil, nil, err
 		}
-		db, err := store.OpenSQLite(cmd.Context(), filepath.Join(data, "convoseal.db"))
-		return db, kek, err
+		if !needKEK {
+			return db, nil, nil
+		}
+		kek, err := keyring.LoadKEK(path)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return db, kek, nil
 	}
 
 	var name string
@@ -50,7 +72,7 @@ Auth Tokens are shown once, when made; only a hash of each is stored.`,
 		Short: "Create an account and print its SID and Auth Token",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, kek, err := open(cmd)
+			db, kek, err := open(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -70,7 +92,7 @@ Auth Tokens are shown once, when made; only a hash of each is stored.`,
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := open(cmd)
+			db, _, err := open(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -94,7 +116,7 @@ Auth Tokens are shown once, when made; only a hash of each is stored.`,
 			if !convoseal.ValidSID(convoseal.PrefixAccount, args[0]) {
 				return usageErrorf("%q is not an Account SID (AC followed by 32 hexadecimal digits)", args[0])
 			}
-			db, kek, err := open(cmd)
+			db, kek, err := open(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -115,12 +137,21 @@ Auth Tokens are shown once, when made; only a hash of each is stored.`,
 	return cmd
 }
 
-// createAccount stores a new account: the token's hash for authentication and
-// the token sealed with the KEK for signing its webhooks.
+// createAccount stores a new account.
 func createAccount(ctx context.Context, db *store.DB, kek *seal.KEK, sid, token, name string) error {
-	sealed, err := keyring.SealSecret(kek, token)
+	a, err := newAccount(kek, sid, token, name)
 	if err != nil {
 		return err
 	}
-	return db.CreateAccount(ctx, &convoseal.Account{SID: sid, FriendlyName: name, AuthTokenHash: auth.Hash(token), AuthTokenSealed: sealed})
+	return db.CreateAccount(ctx, a)
+}
+
+// newAccount makes an account record: the token's hash for authentication and
+// the token sealed with the KEK for signing its webhooks.
+func newAccount(kek *seal.KEK, sid, token, name string) (*convoseal.Account, error) {
+	sealed, err := keyring.SealSecret(kek, token)
+	if err != nil {
+		return nil, err
+	}
+	return &convoseal.Account{SID: sid, FriendlyName: name, AuthTokenHash: auth.Hash(token), AuthTokenSealed: sealed}, nil
 }

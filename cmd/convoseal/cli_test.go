@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,9 +11,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/auth"
 	"github.com/convoseal/convoseal/internal/interop"
+	"github.com/convoseal/convoseal/internal/keyring"
+	"github.com/convoseal/convoseal/internal/store"
+	"github.com/convoseal/convoseal/internal/store/storetest"
 	"github.com/convoseal/convoseal/seal"
 )
 
@@ -321,5 +328,328 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 		if !strings.Contains(r.stdout, "Exit codes:") || !strings.Contains(r.stdout, "not encrypted for this key") {
 			t.Fatalf("%s --help lacks the exit codes:\n%s", cmd, r.stdout)
 		}
+	}
+}
+
+// credentialsFrom parses the CONVOSEAL_ACCOUNT_SID=… and CONVOSEAL_AUTH_TOKEN=…
+// lines that accounts create and rotate-token print.
+func credentialsFrom(t *testing.T, out string) (sid, token string) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "CONVOSEAL_ACCOUNT_SID="); ok {
+			sid = v
+		}
+		if v, ok := strings.CutPrefix(line, "CONVOSEAL_AUTH_TOKEN="); ok {
+			token = v
+		}
+	}
+	if token == "" {
+		t.Fatalf("no credentials in %q", out)
+	}
+	return sid, token
+}
+
+// newKEK makes a key-encryption key file as serve does.
+func newKEK(t *testing.T, path string) *seal.KEK {
+	t.Helper()
+	kek, err := keyring.LoadOrCreateKEK(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kek
+}
+
+// checkAccount asserts the database holds sid with token's hash and token
+// sealed with kek.
+func checkAccount(t *testing.T, db *store.DB, kek *seal.KEK, sid, token, name string) {
+	t.Helper()
+	a, err := db.GetAccount(context.Background(), sid)
+	if err != nil {
+		t.Fatalf("account %s: %v", sid, err)
+	}
+	if name != "" && a.FriendlyName != name {
+		t.Fatalf("friendly name %q, want %q", a.FriendlyName, name)
+	}
+	if !bytes.Equal(a.AuthTokenHash, auth.Hash(token)) {
+		t.Fatal("stored hash is not the printed token's")
+	}
+	if got, err := keyring.New(kek, nil, db).OpenSecret(a.AuthTokenSealed); err != nil || got != token {
+		t.Fatalf("sealed token opens to %q, %v", got, err)
+	}
+}
+
+// TestAccountsSQLite: the admin verbs on the embedded database under --data.
+func TestAccountsSQLite(t *testing.T) {
+	data := t.TempDir()
+	kek := newKEK(t, filepath.Join(data, "kek"))
+	r := runCLI(t, nil, "accounts", "create", "--data", data, "--friendly-name", "ops")
+	r.must(t, 0)
+	sid, token := credentialsFrom(t, r.stdout)
+	r = runCLI(t, []string{"CONVOSEAL_DATA=" + data}, "accounts", "rotate-token", sid)
+	r.must(t, 0)
+	_, token2 := credentialsFrom(t, r.stdout)
+	if token2 == token {
+		t.Fatal("rotate-token kept the token")
+	}
+	// list needs no key.
+	os.Rename(filepath.Join(data, "kek"), filepath.Join(data, "kek.away"))
+	r = runCLI(t, nil, "accounts", "list", "--data", data)
+	r.must(t, 0)
+	if !strings.Contains(r.stdout, sid+"\t") || !strings.Contains(r.stdout, "\tops\n") {
+		t.Fatalf("list: %q", r.stdout)
+	}
+	runCLI(t, nil, "accounts", "create", "--data", data).must(t, exitFailure, "key-encryption key")
+
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(data, "convoseal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkAccount(t, db, kek, sid, token2, "ops")
+
+	runCLI(t, nil, "accounts", "list", "--data", filepath.Join(data, "missing")).must(t, exitFailure, "data directory", "--database")
+}
+
+// TestAccountsPostgres: accounts and services work on the PostgreSQL
+// database named by --database or $CONVOSEAL_DATABASE, without a data
+// directory, reading the key from --kek-file, $CONVOSEAL_KEK_FILE or
+// <data>/kek.
+func TestAccountsPostgres(t *testing.T) {
+	url, ok := storetest.PostgresURL(t) // a fresh schema of its own
+	if !ok {
+		t.Skipf("$%s not set (eval \"$(scripts/postgres.sh start)\")", storetest.URLEnv)
+	}
+	keys := t.TempDir()
+	kekFile := filepath.Join(keys, "kek")
+	kek := newKEK(t, kekFile)
+	noData := filepath.Join(t.TempDir(), "no-such-dir")
+
+	r := runCLI(t, nil, "accounts", "create", "--database", url, "--kek-file", kekFile, "--data", noData, "--friendly-name", "ops")
+	r.must(t, 0)
+	sid, token := credentialsFrom(t, r.stdout)
+	if _, err := os.Stat(noData); err == nil {
+		t.Fatal("accounts create --database made the data directory")
+	}
+	// The key found as <data>/kek.
+	r = runCLI(t, nil, "accounts", "create", "--database", url, "--data", keys)
+	r.must(t, 0)
+	sid2, token2 := credentialsFrom(t, r.stdout)
+	// Everything from the environment.
+	env := []string{"CONVOSEAL_DATABASE=" + url, "CONVOSEAL_KEK_FILE=" + kekFile, "CONVOSEAL_DATA=" + noData}
+	r = runCLI(t, env, "accounts", "rotate-token", sid)
+	r.must(t, 0)
+	_, rotated := credentialsFrom(t, r.stdout)
+	if rotated == token {
+		t.Fatal("rotate-token kept the token")
+	}
+	r = runCLI(t, []string{"CONVOSEAL_DATABASE=" + url}, "accounts", "list", "--data", noData)
+	r.must(t, 0)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], sid+"\t") || !strings.HasSuffix(lines[0], "\tops") || !strings.HasPrefix(lines[1], sid2+"\t") {
+		t.Fatalf("list: %q", r.stdout)
+	}
+
+	ctx := context.Background()
+	db, err := store.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkAccount(t, db, kek, sid, rotated, "ops")
+	checkAccount(t, db, kek, sid2, token2, "")
+
+	svc := &convoseal.Service{SID: convoseal.NewSID(convoseal.PrefixService), AccountSID: sid, UniqueName: "calls", LanguageCode: "en-US"}
+	if err := db.CreateService(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, env, "services", "data-logging", svc.SID, "on")
+	r.must(t, 0)
+	if !strings.Contains(r.stdout, "data logging ON") {
+		t.Fatalf("data-logging: %q", r.stdout)
+	}
+	if got, err := db.GetService(ctx, sid, svc.SID); err != nil || !got.DataLogging {
+		t.Fatalf("service after data-logging on: %+v, %v", got, err)
+	}
+	runCLI(t, nil, "services", "data-logging", "--database", url, convoseal.NewSID(convoseal.PrefixService), "off").must(t, exitFailure, "not found")
+}
+
+// TestAccountsDatabaseNeedsKEK: with --database, create and rotate-token need
+// the KEK: without --kek-file or <data>/kek it is a usage error, found before
+// connecting (the URL here has no server).
+func TestAccountsDatabaseNeedsKEK(t *testing.T) {
+	const nowhere = "postgres://convoseal@127.0.0.1:1/none?connect_timeout=2"
+	data := t.TempDir()
+	runCLI(t, nil, "accounts", "create", "--database", nowhere, "--data", data).must(t, exitUsage, "--kek-file")
+	runCLI(t, []string{"CONVOSEAL_DATABASE=" + nowhere, "CONVOSEAL_DATA=" + data}, "accounts", "rotate-token", convoseal.NewSID(convoseal.PrefixAccount)).
+		must(t, exitUsage, "--kek-file")
+	// Given a key, it gets as far as connecting.
+	newKEK(t, filepath.Join(data, "kek"))
+	runCLI(t, nil, "accounts", "create", "--database", nowhere, "--data", data).must(t, exitFailure, "connecting to PostgreSQL")
+}
+
+// TestMigrate: migrate applies every migration once; run again it changes
+// nothing; serve's verbs then work on the database.
+func TestMigrate(t *testing.T) {
+	check := func(t *testing.T, args []string) {
+		r := runCLI(t, nil, append([]string{"migrate"}, args...)...)
+		r.must(t, 0)
+		if !strings.Contains(r.stdout, "metadata (") || !strings.Contains(r.stdout, "applied 0001_init, 0002_") ||
+			!strings.Contains(r.stdout, "job queue (River): applied 001_") {
+			t.Fatalf("first migrate: %q", r.stdout)
+		}
+		first := r.stdout
+		r = runCLI(t, nil, append([]string{"migrate"}, args...)...)
+		r.must(t, 0)
+		if strings.Contains(r.stdout, "applied") || strings.Count(r.stdout, "up to date; schema version") != 2 {
+			t.Fatalf("second migrate: %q", r.stdout)
+		}
+		// The same versions both times.
+		version := func(s string) []string {
+			var v []string
+			for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+				_, after, _ := strings.Cut(line, "schema version ")
+				v = append(v, after)
+			}
+			return v
+		}
+		if a, b := version(first), version(r.stdout); strings.Join(a, ",") != strings.Join(b, ",") || len(a) != 2 || a[0] == "" {
+			t.Fatalf("versions %v then %v", a, b)
+		}
+		r = runCLI(t, nil, append([]string{"accounts", "list"}, args...)...)
+		r.must(t, 0)
+		if r.stdout != "" {
+			t.Fatalf("accounts on a fresh database: %q", r.stdout)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		data := filepath.Join(t.TempDir(), "data")
+		check(t, []string{"--data", data})
+		if m := mode(t, data); m != 0o700 {
+			t.Fatalf("data directory mode %o", m)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url, ok := storetest.PostgresURL(t)
+		if !ok {
+			t.Skipf("$%s not set", storetest.URLEnv)
+		}
+		check(t, []string{"--database", url})
+	})
+	runCLI(t, nil, "migrate", "extra").must(t, exitUsage)
+	runCLI(t, nil, "migrate", "--database", "postgres://convoseal@127.0.0.1:1/none?connect_timeout=2").must(t, exitFailure, "connecting to PostgreSQL")
+}
+
+// TestBootstrapFirstAccountRace: processes starting together on one empty
+// database, without $CONVOSEAL_ACCOUNT_SID, make exactly one first account;
+// only its maker writes credentials and prints them. On SQLite they share a
+// data directory, on PostgreSQL each has its own (as a cluster's do).
+func TestBootstrapFirstAccountRace(t *testing.T) {
+	t.Setenv("CONVOSEAL_ACCOUNT_SID", "")
+	t.Setenv("CONVOSEAL_AUTH_TOKEN", "")
+	const racers = 8
+	ctx := context.Background()
+	for _, dialect := range []string{store.DialectSQLite, store.DialectPostgres} {
+		t.Run(dialect, func(t *testing.T) {
+			shared := t.TempDir()
+			open := func() (*store.DB, error) { return store.OpenSQLite(ctx, filepath.Join(shared, "convoseal.db")) }
+			if dialect == store.DialectPostgres {
+				url, ok := storetest.PostgresURL(t)
+				if !ok {
+					t.Skipf("$%s not set", storetest.URLEnv)
+				}
+				open = func() (*store.DB, error) { return store.OpenPostgres(ctx, url) }
+			}
+			kek := newKEK(t, filepath.Join(shared, "kek"))
+			dbs, dirs := make([]*store.DB, racers), make([]string, racers)
+			consoles, errs := make([]bytes.Buffer, racers), make([]error, racers)
+			for i := range dbs {
+				db, err := open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				dbs[i], dirs[i] = db, shared
+				if dialect == store.DialectPostgres {
+					dirs[i] = t.TempDir()
+				}
+			}
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range dbs {
+				wg.Go(func() {
+					<-start
+					errs[i] = bootstrapAccount(ctx, dbs[i], kek, dirs[i], &consoles[i])
+				})
+			}
+			close(start)
+			wg.Wait()
+			var printed []int
+			for i := range dbs {
+				if errs[i] != nil {
+					t.Fatalf("racer %d: %v", i, errs[i])
+				}
+				if consoles[i].Len() > 0 {
+					printed = append(printed, i)
+				}
+			}
+			if len(printed) != 1 {
+				t.Fatalf("%d racers printed credentials, want 1", len(printed))
+			}
+			w := printed[0]
+			credFile := filepath.Join(dirs[w], "credentials")
+			if m := mode(t, credFile); m != 0o600 {
+				t.Fatalf("credentials mode %o", m)
+			}
+			content, _ := os.ReadFile(credFile)
+			sid, token := credentialsFrom(t, string(content))
+			if !strings.Contains(consoles[w].String(), sid) || !strings.Contains(consoles[w].String(), token) {
+				t.Fatalf("console %q does not show the file's credentials", consoles[w].String())
+			}
+			list, err := dbs[0].ListAccounts(ctx)
+			if err != nil || len(list) != 1 || list[0].SID != sid {
+				t.Fatalf("accounts %v, %v; want only %s", list, err, sid)
+			}
+			checkAccount(t, dbs[0], kek, sid, token, "first account")
+			for i, dir := range dirs {
+				if dialect == store.DialectPostgres && i != w {
+					if _, err := os.Stat(filepath.Join(dir, "credentials")); err == nil {
+						t.Fatalf("racer %d, which did not create the account, wrote credentials", i)
+					}
+				}
+				tmps, _ := filepath.Glob(filepath.Join(dir, "credentials.*.tmp"))
+				if len(tmps) > 0 {
+					t.Fatalf("temporary files left: %v", tmps)
+				}
+			}
+			// A later start does nothing, even with the credentials file gone.
+			os.Remove(credFile)
+			var again bytes.Buffer
+			if err := bootstrapAccount(ctx, dbs[1], kek, dirs[1], &again); err != nil || again.Len() > 0 {
+				t.Fatalf("second bootstrap: %v, %q", err, again.String())
+			}
+		})
+	}
+}
+
+// TestBootstrapStaleCredentials: a credentials file left from another database
+// stops serve before it makes an account whose token it could not store.
+func TestBootstrapStaleCredentials(t *testing.T) {
+	t.Setenv("CONVOSEAL_ACCOUNT_SID", "")
+	t.Setenv("CONVOSEAL_AUTH_TOKEN", "")
+	ctx := context.Background()
+	data := t.TempDir()
+	db, err := store.OpenSQLite(ctx, filepath.Join(data, "convoseal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	kek := newKEK(t, filepath.Join(data, "kek"))
+	os.WriteFile(filepath.Join(data, "credentials"), []byte("old\n"), 0o600)
+	var console bytes.Buffer
+	if err := bootstrapAccount(ctx, db, kek, data, &console); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Fatalf("err = %v", err)
+	}
+	if n, _ := db.CountAccounts(ctx); n != 0 || console.Len() > 0 {
+		t.Fatalf("%d accounts made, console %q", n, console.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -179,12 +180,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	if o.role != "all" && o.database == "" {
 		return usageErrorf("--role %s needs a shared database: give --database postgres://… (the embedded SQLite database serves one process)", o.role)
 	}
-	var db *store.DB
-	if o.database != "" {
-		db, err = store.OpenPostgres(ctx, o.database)
-	} else {
-		db, err = store.OpenSQLite(ctx, filepath.Join(o.data, "convoseal.db"))
-	}
+	db, err := openStore(ctx, o.database, o.data)
 	if err != nil {
 		return err
 	}
@@ -195,11 +191,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		}
 	}
 
-	kekPath := o.kekFile
-	if kekPath == "" {
-		kekPath = filepath.Join(o.data, "kek")
-	}
-	kek, err := keyring.LoadOrCreateKEK(kekPath)
+	kek, err := keyring.LoadOrCreateKEK(kekPath(o.kekFile, o.data))
 	if err != nil {
 		return err
 	}
@@ -342,7 +334,13 @@ func blobKind(o serveOptions) string {
 	return "local"
 }
 
-// bootstrapAccount creates the first account on an empty database.
+// bootstrapAccount makes sure the database has an account. With
+// $CONVOSEAL_ACCOUNT_SID and $CONVOSEAL_AUTH_TOKEN it creates that account
+// unless it exists. Without them it creates a first account with fresh
+// credentials when there is none: of processes starting together on one
+// database exactly one creates it (store.CreateFirstAccount serializes them),
+// and only that one writes <data>/credentials (0600) and prints them; the
+// others do nothing.
 func bootstrapAccount(ctx context.Context, db *store.DB, kek *seal.KEK, dataDir string, console interface{ Write([]byte) (int, error) }) error {
 	sid, token := os.Getenv("CONVOSEAL_ACCOUNT_SID"), os.Getenv("CONVOSEAL_AUTH_TOKEN")
 	if (sid == "") != (token == "") {
@@ -371,16 +369,58 @@ func bootstrapAccount(ctx context.Context, db *store.DB, kek *seal.KEK, dataDir 
 	if err != nil || n > 0 {
 		return err
 	}
-	sid, token = convoseal.NewSID(convoseal.PrefixAccount), auth.NewToken()
 	path := filepath.Join(dataDir, "credentials")
-	content := fmt.Sprintf("CONVOSEAL_ACCOUNT_SID=%s\nCONVOSEAL_AUTH_TOKEN=%s\n", sid, token)
-	if err := writeNewFile(path, []byte(content), 0o600); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if _, err := os.Lstat(path); err == nil {
+		// Another process sharing this directory may just have made the
+		// account (it commits before writing the file); else the file is
+		// left from another database.
+		if n, err := db.CountAccounts(ctx); err != nil || n > 0 {
+			return err
+		}
+		return fmt.Errorf("%s exists but the database has no account: move it away (is it from another database?)", path)
 	}
-	if err := createAccount(ctx, db, kek, sid, token, "first account"); err != nil {
-		os.Remove(path)
+	sid, token = convoseal.NewSID(convoseal.PrefixAccount), auth.NewToken()
+	acct, err := newAccount(kek, sid, token, "first account")
+	if err != nil {
 		return err
 	}
+	// The credentials go to a temporary file first, so that a full disk fails
+	// before the account exists; only the process that creates the account
+	// links it into place.
+	content := fmt.Sprintf("CONVOSEAL_ACCOUNT_SID=%s\nCONVOSEAL_AUTH_TOKEN=%s\n", sid, token)
+	tmp, err := writeTempFile(dataDir, "credentials.*.tmp", []byte(content))
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	created, err := db.CreateFirstAccount(ctx, acct)
+	if err != nil || !created {
+		os.Remove(tmp)
+		return err
+	}
+	err = os.Link(tmp, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		err = writeNewFile(path, []byte(content), 0o600) // a file system without hard links
+	}
+	if err != nil {
+		fmt.Fprintf(console, "\nCreated the first account (shown once; %s could not be written, the credentials are kept in %s, mode 0600):\n  Account SID: %s\n  Auth Token:  %s\n\n", path, tmp, sid, token)
+		return fmt.Errorf("created the first account %s, but writing %s: %w", sid, path, err)
+	}
+	os.Remove(tmp)
 	fmt.Fprintf(console, "\nCreated the first account (shown once; also in %s, mode 0600):\n  Account SID: %s\n  Auth Token:  %s\n\n", path, sid, token)
 	return nil
+}
+
+// writeTempFile writes data to a new file in dir, mode 0600, synced, and
+// returns its name.
+func writeTempFile(dir, pattern string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, pattern) // mode 0600
+	if err != nil {
+		return "", err
+	}
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }

@@ -2,21 +2,25 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/convoseal/convoseal"
-	"github.com/convoseal/convoseal/internal/store"
 	"github.com/spf13/cobra"
 )
 
 func newServicesCommand() *cobra.Command {
-	var data string
+	var data, database string
 	cmd := &cobra.Command{
 		Use:   "services",
 		Short: "Operator settings of Services that the API does not expose",
+		Long: `services changes settings of Services that the public API does not expose.
+It works on the installation's database directly (also while serve runs): the
+embedded SQLite database under --data, or, with --database, the PostgreSQL
+database that serve --database uses. It needs no key.
+
+Every flag can also be set with an environment variable: --database is
+$CONVOSEAL_DATABASE, and so on.`,
 	}
-	cmd.PersistentFlags().StringVar(&data, "data", "./convoseal-data", "the service's data directory ($CONVOSEAL_DATA)")
+	addDatabaseFlags(cmd.PersistentFlags(), &data, &database)
 
 	dl := &cobra.Command{
 		Use:   "data-logging SERVICE_SID on|off",
@@ -47,10 +51,7 @@ transcripts; existing copies stay until their transcripts are deleted.`,
 			if err := bindEnv(cmd.Flags()); err != nil {
 				return withCode(exitUsage, err)
 			}
-			if _, err := os.Stat(data); err != nil {
-				return fmt.Errorf("data directory %s: %w", data, err)
-			}
-			db, err := store.OpenSQLite(cmd.Context(), filepath.Join(data, "convoseal.db"))
+			db, err := openStore(cmd.Context(), database, data)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -87,17 +88,26 @@ func (k *Keyring) KEK() *seal.KEK { return k.kek }
 func LoadOrCreateKEK(path string) (*seal.KEK, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// Written whole to a temporary file, then linked into place: of
+		// processes starting together, one key wins and every process
+		// (including the losers) reads that complete key.
 		key := seal.GenerateKEK()
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := os.CreateTemp(filepath.Dir(path), ".kek-*.tmp") // mode 0600
 		if err != nil {
 			return nil, fmt.Errorf("creating key-encryption key: %w", err)
 		}
+		defer os.Remove(f.Name())
 		_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
 		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-			os.Remove(path)
 			return nil, fmt.Errorf("writing key-encryption key: %w", err)
 		}
-		return seal.NewKEK(key)
+		if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("creating key-encryption key: %w", err)
+		}
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("reading key-encryption key: %w", err)
+		}
+		return parseKEKFile(path, data)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading key-encryption key: %w", err)

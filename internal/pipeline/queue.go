@@ -91,6 +91,9 @@ type Queue struct {
 	// onStop, if set, runs after the client stopped (closes a PostgreSQL
 	// listener pool).
 	onStop func()
+	// alive, for a worker on PostgreSQL, holds its liveness lock and
+	// rescues the jobs of dead workers.
+	alive *liveness
 }
 
 // NewSQLiteQueue migrates River's tables in db and returns a queue whose
@@ -174,6 +177,11 @@ func (q *Queue) Start(ctx context.Context) error {
 			return fmt.Errorf("recovering interrupted jobs: %w", err)
 		}
 	}
+	if q.alive != nil {
+		if err := q.alive.start(ctx); err != nil {
+			return err
+		}
+	}
 	return q.client.Start(ctx)
 }
 
@@ -182,6 +190,9 @@ func (q *Queue) Start(ctx context.Context) error {
 func (q *Queue) Stop(ctx context.Context) error {
 	if q.onStop != nil {
 		defer q.onStop()
+	}
+	if q.alive != nil {
+		defer q.alive.close() // after the client: its jobs have finished or are abandoned
 	}
 	err := q.client.Stop(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -407,4 +408,58 @@ func TestPostgresQueueStartStop(t *testing.T) {
 		t.Fatalf("solo %v, listener %v: want a shared queue with a LISTEN connection", q.solo, q.onStop != nil)
 	}
 	startQueue(t, q)
+}
+
+// TestPostgresRescuesDeadWorkersJobs: a job left running by a worker whose
+// liveness lock is free (its process died) runs again at once, long before
+// River's rescuer would; a job of a worker that holds its lock is left alone
+// until that worker's session ends.
+func TestPostgresRescuesDeadWorkersJobs(t *testing.T) {
+	url, ok := storetest.PostgresURL(t)
+	if !ok {
+		t.Skipf("$%s not set", storetest.URLEnv)
+	}
+	defer func(d time.Duration) { rescueInterval = d }(rescueInterval)
+	rescueInterval = 200 * time.Millisecond
+	ctx := context.Background()
+	db := openStore(t, func(ctx context.Context) (*store.DB, error) { return store.OpenPostgres(ctx, url) })
+	w := newNoteWorker()
+	q, err := newPostgresQueue(ctx, db.Write, noteConfig(t, w), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"dead", "live"} {
+		if _, err := q.client.Insert(ctx, noteArgs{ID: id}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),
+			attempted_by = ARRAY[$1] WHERE args->>'id' = $2`, id+"-worker", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := db.Write.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.ExecContext(ctx, `SELECT pg_advisory_lock($1, hashtext('live-worker'))`, livenessLockSpace); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	startQueue(t, q)
+	w.waitFor(t, "dead")
+	t.Logf("dead worker's job ran again after %v", time.Since(began).Round(time.Millisecond))
+	time.Sleep(3 * rescueInterval)
+	var state string
+	if err := db.Write.QueryRowContext(ctx, `SELECT state FROM river_job WHERE args->>'id' = 'live'`).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "running" || w.count("live") != 0 {
+		t.Fatalf("a live worker's job was taken: state %s, ran %d times", state, w.count("live"))
+	}
+	live.Raw(func(any) error { return driver.ErrBadConn }) // the "live" worker's session ends
+	live.Close()
+	w.waitFor(t, "live")
+	if w.count("dead") != 1 || w.count("live") != 1 {
+		t.Fatalf("runs: dead %d, live %d; want 1 each", w.count("dead"), w.count("live"))
+	}
 }

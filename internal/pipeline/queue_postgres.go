@@ -57,6 +57,11 @@ func newPostgresQueue(ctx context.Context, db *sql.DB, rc *river.Config, log *sl
 			driver = riverdatabasesql.NewWithPgxListener(db, listener)
 		}
 	}
+	var alive *liveness
+	if rc.Workers != nil {
+		rc.ID = newClientID()
+		alive = &liveness{db: db, id: rc.ID, log: quiet(log)}
+	}
 	if listener != nil {
 		rc.FetchPollInterval = listenPollInterval
 	} else {
@@ -72,6 +77,7 @@ func newPostgresQueue(ctx context.Context, db *sql.DB, rc *river.Config, log *sl
 	if listener != nil {
 		q.onStop = listener.Close
 	}
+	q.alive = alive
 	return q, nil
 }
 
