@@ -34,7 +34,7 @@ type clusterBackend struct {
 	bucket string
 	prefix string // key prefix of the artifacts in the bucket, with "/"
 	s3     *s3.Client
-	s3URL  string // the S3 endpoint
+	s3URL  string  // the S3 endpoint
 	admin  *sql.DB // the test server's maintenance connection
 	front  *http.Server
 }
