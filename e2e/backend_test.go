@@ -64,8 +64,12 @@ func clusterEnv(t *testing.T) (dbURL string, s3cfg s3blob.Config) {
 
 // StartCluster starts apis API processes and workers worker processes over
 // a fresh database and bucket, whatever the backend the environment selects.
+//
+// The tests that call it run in the default (embedded) pass only: the
+// cluster pass would repeat them unchanged.
 func StartCluster(t *testing.T, apis, workers int, extra ...string) *Server {
 	t.Helper()
+	skipInClusterPass(t)
 	return startCluster(t, ServerOptions{Extra: extra}, apis, workers)
 }
 
@@ -142,6 +146,13 @@ func startCluster(t *testing.T, o ServerOptions, apis, workers int) *Server {
 	s.Restart()
 	t.Cleanup(func() { s.Stop() })
 	return s
+}
+
+// skipInClusterPass skips a cluster-only test in the cluster pass.
+func skipInClusterPass(t *testing.T) {
+	if e2eBackend() == "cluster" {
+		t.Skip("a cluster test: it runs in the default pass")
+	}
 }
 
 // listen listens on 127.0.0.1:port (0: any free port).

@@ -2,11 +2,15 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -171,5 +175,58 @@ func TestClusterWorkerKilled(t *testing.T) {
 		if len(parts) != 4 || sids[parts[1]] == "" || parts[2] != "sentences" {
 			t.Fatalf("unexpected object %s", o)
 		}
+	}
+}
+
+// TestClusterFirstStart: five processes started at once on a new database
+// with no account configured make exactly one first account and one KEK;
+// exactly one process prints the credentials and writes them (0600), and
+// they work through the front proxy on every API process.
+func TestClusterFirstStart(t *testing.T) {
+	skipInClusterPass(t)
+	s := startCluster(t, ServerOptions{NoAccount: true}, 2, 3)
+	var made []string
+	for _, p := range s.Processes() {
+		dir := p.Args[slices.Index(p.Args, "--data")+1]
+		f := filepath.Join(dir, "credentials")
+		b, err := os.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi, _ := os.Stat(f); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v", f, fi.Mode().Perm())
+		}
+		made = append(made, string(b))
+		for _, l := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(l, "=")
+			switch k {
+			case "CONVOSEAL_ACCOUNT_SID":
+				s.AccountSID = v
+			case "CONVOSEAL_AUTH_TOKEN":
+				s.AuthToken = v
+			}
+		}
+	}
+	if len(made) != 1 {
+		t.Fatalf("%d processes wrote credentials, want exactly 1", len(made))
+	}
+	if n := strings.Count(string(s.Log()), "Created the first account"); n != 1 {
+		t.Errorf("the credentials were printed %d times, want once", n)
+	}
+	out, err := s.CLI("accounts", "list").Output()
+	if err != nil || strings.Count(string(out), "AC") != 1 || !strings.Contains(string(out), s.AccountSID) {
+		t.Fatalf("accounts list: %v\n%s", err, out)
+	}
+	for range len(s.APIs) * 2 { // the proxy takes turns
+		code, _ := s.Do(t, http.MethodGet, "/v2/Services", nil)
+		if code != 200 {
+			t.Fatalf("the first account's credentials: %d", code)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(s.Data, ".kek-*")); len(left) > 0 {
+		t.Errorf("temporary KEK files left: %v", left)
 	}
 }

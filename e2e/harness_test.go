@@ -71,6 +71,7 @@ type Server struct {
 	// process); Workers the worker-role processes (cluster only).
 	APIs, Workers []*Process
 	cluster       *clusterBackend
+	noAccount     bool
 	next          atomic.Int64
 }
 
@@ -95,6 +96,9 @@ type ServerOptions struct {
 	// Account is the file that keeps the bootstrap account's credentials
 	// (default next to Data).
 	Account string
+	// NoAccount starts the processes without CONVOSEAL_ACCOUNT_SID and
+	// CONVOSEAL_AUTH_TOKEN: the installation makes its first account.
+	NoAccount bool
 }
 
 // e2eBackend is "embedded" (the default) or "cluster".
@@ -138,7 +142,7 @@ func StartServer(t *testing.T, o ServerOptions) *Server {
 
 // newServer prepares the installation's data directory and account.
 func newServer(t *testing.T, o ServerOptions) *Server {
-	s := &Server{t: t, Data: o.Data}
+	s := &Server{t: t, Data: o.Data, noAccount: o.NoAccount}
 	if s.Data == "" {
 		s.Data = filepath.Join(t.TempDir(), "data")
 	}
@@ -159,7 +163,10 @@ func (s *Server) newProcess(role string, port int, args, env []string) *Process 
 		LogFile: filepath.Join(filepath.Dir(s.Data), fmt.Sprintf("server-%s-%d-%d.log", role, port, time.Now().UnixNano()))}
 	p.Args = append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
 		"--allow-private-media", "--allow-private-webhooks", "--log-level", "debug"}, args...)
-	p.env = append([]string{"CONVOSEAL_ACCOUNT_SID=" + s.AccountSID, "CONVOSEAL_AUTH_TOKEN=" + s.AuthToken}, env...)
+	if !s.noAccount {
+		env = append([]string{"CONVOSEAL_ACCOUNT_SID=" + s.AccountSID, "CONVOSEAL_AUTH_TOKEN=" + s.AuthToken}, env...)
+	}
+	p.env = env
 	return p
 }
 
@@ -190,19 +197,15 @@ func (s *Server) each(f func(*Process)) {
 	wg.Wait()
 }
 
-// Restart starts every process again (the first API process first: it
-// makes the KEK and the account on a new installation) and waits until all
-// are ready.
+// Restart starts every process again, all at once (on a new installation
+// they race to make the KEK and the account), and waits until all are ready.
 func (s *Server) Restart() {
 	s.t.Helper()
 	ps := s.Processes()
-	if err := ps[0].Start(); err != nil {
-		s.t.Fatal(err)
-	}
 	errs := make([]error, len(ps))
 	var wg sync.WaitGroup
-	for i, p := range ps[1:] {
-		wg.Go(func() { errs[i+1] = p.Start() })
+	for i, p := range ps {
+		wg.Go(func() { errs[i] = p.Start() })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -301,7 +304,7 @@ func (p *Process) Start() error {
 		return err
 	}
 	cmd := exec.Command(binary, p.Args...)
-	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Env = append(withoutAccountEnv(os.Environ()), p.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
