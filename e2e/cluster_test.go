@@ -90,7 +90,7 @@ func TestClusterWorkerKilled(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"sentences": []sentenceIn{{1, 0, 1, "document " + r.URL.Path, 0.9, nil}}})
 	}))
 	defer slow.Close()
-	cl := StartCluster(t, 2, 3, "--workers", "2", "--allow-private-media", "--job-timeout", "5s")
+	cl := StartCluster(t, 2, 3, "--workers", "2") // default --job-timeout (5 min): a dead worker's jobs are rescued by liveness, not by timeout
 	c := cl.Twilio()
 	kf, cred := RegisterKey(t, c)
 	svc, err := c.IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("chaos").SetEncryptionCredentialSid(cred))
@@ -166,6 +166,31 @@ func TestClusterWorkerKilled(t *testing.T) {
 	if kills.Load() == 0 {
 		t.Fatal("no worker was killed while transcripts were in flight: the test proved nothing")
 	}
+	// Completed exactly once: listed once each, and no process logged a
+	// second completion of any transcript.
+	listed, err := c.IntelligenceV2.ListTranscript((&intelligence.ListTranscriptParams{}).SetPageSize(50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, x := range listed {
+		seen[*x.Sid]++
+	}
+	for sid := range sids {
+		if seen[sid] != 1 {
+			t.Errorf("%s listed %d times", sid, seen[sid])
+		}
+	}
+	log := cl.Log()
+	completions := lcCompletedLogLines(log)
+	for sid := range sids {
+		if completions[sid] > 1 {
+			t.Errorf("%s completed %d times", sid, completions[sid])
+		}
+	}
+	t.Logf("%d transcripts listed; %d \"transcript completed\" log lines; %d rescues of a dead worker's jobs logged",
+		len(listed), len(completions), strings.Count(string(log), "rescued jobs of a dead worker"))
+	// The bucket, listed: one sentences object per transcript, nothing else.
 	objs := cl.Blobs(t)
 	if len(objs) != n {
 		t.Fatalf("bucket holds %d objects for %d transcripts (orphans or missing): %v", len(objs), n, objs)
