@@ -534,8 +534,3 @@ func RegisterKey(t *testing.T, c *twilio.RestClient) (interop.KeyFiles, string) 
 	}
 	return kf, *k.Sid
 }
-
-func execOut(name string, args ...string) (string, error) {
-	out, err := exec.Command(name, args...).CombinedOutput()
-	return string(out), err
-}

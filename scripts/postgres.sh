@@ -15,6 +15,9 @@
 # unprivileged system user $PG_USER (default convoseal-pg, created if missing).
 # Idempotent: a second start reuses the running cluster; stop does nothing when
 # none runs. State is kept in $PG_STATE (default ${TMPDIR:-/tmp}/convoseal-pg.state).
+# $PG_SERVER_OPTS, if set, is appended to the server's options at a fresh
+# start (e.g. "-c shared_preload_libraries=pg_stat_statements" for
+# scripts/bench-cluster.sh); a reused cluster keeps the options it has.
 #
 # Only the exports go to stdout; progress goes to stderr.
 set -euo pipefail
@@ -146,7 +149,7 @@ start() {
     # Write state before starting, so stop can clean up even if start fails.
     printf 'dir=%s\nport=%s\nbin=%s\n' "$dir" "$port" "$bin" >"$state"
     if as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c fsync=on -c max_connections=300" start >&2; then
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c fsync=on -c max_connections=300${PG_SERVER_OPTS:+ $PG_SERVER_OPTS}" start >&2; then
       break
     fi
     tries=$((tries + 1))

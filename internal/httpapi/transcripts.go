@@ -98,7 +98,7 @@ func (s *Server) createTranscript(w http.ResponseWriter, r *http.Request) {
 	inline := strings.HasPrefix(strings.ToLower(mediaURL), "data:")
 	if inline {
 		// Check the service exists before storing anything for it.
-		if _, err := s.DB.GetService(ctx, t.AccountSID, serviceSID); err != nil {
+		if err := s.DB.CheckService(ctx, t.AccountSID, serviceSID); err != nil {
 			s.fail(w, r, err, "ServiceSid "+serviceSID)
 			return
 		}

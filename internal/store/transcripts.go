@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/convoseal/convoseal"
@@ -36,23 +38,25 @@ func (db *DB) CreateTranscript(ctx context.Context, t *convoseal.Transcript, enq
 	now := db.now()
 	t.DateCreated, t.DateUpdated, t.Status = now, now, convoseal.StatusQueued
 	return db.tx(ctx, func(tx *txn) error {
-		// On PostgreSQL, hold the Service (against a concurrent update or
-		// delete) until the transcript that copies its settings commits.
-		if err := tx.lockRows(ctx, "FOR SHARE", "services", "account_sid = ? AND sid = ?", t.AccountSID, t.ServiceSID); err != nil {
-			return err
+		// Read the settings the transcript copies in one statement that, on
+		// PostgreSQL, also holds the Service (against a concurrent update or
+		// delete) until the transcript commits.
+		q := `SELECT encryption_credential_sid, data_logging, auto_redaction, language_code FROM services WHERE account_sid = ? AND sid = ?`
+		if tx.pg {
+			q += ` FOR SHARE`
 		}
-		svc, err := getService(ctx, tx, t.AccountSID, t.ServiceSID)
+		var cred sql.NullString
+		var language string
+		err := tx.QueryRowContext(ctx, q, t.AccountSID, t.ServiceSID).Scan(&cred, &t.DataLogging, &t.Redaction, &language)
+		if errors.Is(err, sql.ErrNoRows) {
+			return convoseal.NotFoundf("ServiceSid %s: no such Service", t.ServiceSID)
+		}
 		if err != nil {
-			if err == convoseal.ErrNotFound {
-				return convoseal.NotFoundf("ServiceSid %s: no such Service", t.ServiceSID)
-			}
 			return err
 		}
-		t.EncryptionCredentialSID = svc.EncryptionCredentialSID
-		t.DataLogging = svc.DataLogging
-		t.Redaction = svc.AutoRedaction
+		t.EncryptionCredentialSID = cred.String
 		if t.LanguageCode == "" {
-			t.LanguageCode = svc.LanguageCode
+			t.LanguageCode = language
 		}
 		var start any
 		if t.MediaStartTime != nil {
@@ -140,33 +144,28 @@ func (db *DB) ListTranscripts(ctx context.Context, accountSID string, f Transcri
 // in-progress. It reports false when the transcript is gone or already
 // finished, so a retried job does nothing.
 func (db *DB) StartTranscript(ctx context.Context, sid string) (*convoseal.Transcript, bool, error) {
-	var t *convoseal.Transcript
-	err := db.tx(ctx, func(tx *txn) error {
-		// On PostgreSQL, lock the row so the status read below stays current
-		// (another process may be completing or failing it).
-		if err := tx.lockRows(ctx, "FOR UPDATE", "transcripts", "sid = ?", sid); err != nil {
-			return err
-		}
-		var err error
-		t, err = scanTranscript(tx.QueryRowContext(ctx, `SELECT `+transcriptCols+` FROM transcripts WHERE sid = ?`, sid))
-		if err != nil {
-			return notFound(err)
-		}
-		if t.Status != convoseal.StatusQueued && t.Status != convoseal.StatusInProgress {
-			return nil
-		}
-		t.Status, t.DateUpdated = convoseal.StatusInProgress, db.now()
-		_, err = tx.ExecContext(ctx, `UPDATE transcripts SET status = ?, date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
-			t.Status, fmtTime(t.DateUpdated), sid)
-		return err
-	})
-	if err == convoseal.ErrNotFound {
+	// One statement, one round trip: on PostgreSQL the UPDATE takes the row
+	// lock and, if another process is completing or failing the transcript,
+	// waits for it and re-checks the status before changing anything.
+	now := db.now()
+	t, err := scanTranscript(db.w.QueryRowContext(ctx, `UPDATE transcripts SET status = ?, date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')
+		RETURNING `+transcriptCols, convoseal.StatusInProgress, fmtTime(now), sid))
+	if err == nil {
+		t.DateUpdated = now
+		return t, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, false, err
+	}
+	// Gone, or already finished: the caller gets the finished transcript.
+	t, err = scanTranscript(db.w.QueryRowContext(ctx, `SELECT `+transcriptCols+` FROM transcripts WHERE sid = ?`, sid))
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	return t, t.Status == convoseal.StatusInProgress, nil
+	return t, false, nil
 }
 
 // CompleteTranscript records the artifacts and marks the transcript completed,
@@ -188,12 +187,8 @@ func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		for _, a := range arts {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO artifacts (transcript_sid, kind, operator_sid, redacted, blob_key, size, date_created)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (transcript_sid, kind, operator_sid, redacted) DO UPDATE SET blob_key = excluded.blob_key, size = excluded.size`,
-				sid, a.Kind, a.OperatorSID, a.Redacted, a.BlobKey, a.Size, now); err != nil {
-				return err
-			}
+		if err := insertArtifacts(ctx, tx, sid, arts, now); err != nil {
+			return err
 		}
 		ok = true
 		if then != nil {
@@ -202,6 +197,50 @@ func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, 
 		return nil
 	})
 	return ok, err
+}
+
+// artifactsPerInsert bounds the rows of one multi-row INSERT (7 parameters
+// each, far below either database's parameter limit).
+const artifactsPerInsert = 100
+
+// insertArtifacts upserts a transcript's artifact rows with one statement per
+// artifactsPerInsert rows instead of one per artifact. A later artifact of the
+// same identity replaces an earlier one, as row-by-row upserts would (one
+// statement may not touch a row twice).
+func insertArtifacts(ctx context.Context, tx *txn, sid string, arts []convoseal.Artifact, now string) error {
+	type identity struct {
+		kind, operator string
+		redacted       bool
+	}
+	last := make(map[identity]int, len(arts))
+	for i, a := range arts {
+		last[identity{a.Kind, a.OperatorSID, a.Redacted}] = i
+	}
+	rows := make([]convoseal.Artifact, 0, len(last))
+	for i, a := range arts {
+		if last[identity{a.Kind, a.OperatorSID, a.Redacted}] == i {
+			rows = append(rows, a)
+		}
+	}
+	for len(rows) > 0 {
+		n := min(len(rows), artifactsPerInsert)
+		var q strings.Builder
+		q.WriteString(`INSERT INTO artifacts (transcript_sid, kind, operator_sid, redacted, blob_key, size, date_created) VALUES `)
+		args := make([]any, 0, 7*n)
+		for i, a := range rows[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, sid, a.Kind, a.OperatorSID, a.Redacted, a.BlobKey, a.Size, now)
+		}
+		q.WriteString(` ON CONFLICT (transcript_sid, kind, operator_sid, redacted) DO UPDATE SET blob_key = excluded.blob_key, size = excluded.size`)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 // FailTranscript marks a transcript failed with a readable reason that must not

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -75,6 +76,7 @@ func main() {
 		sentences   = flag.Int("sentences", 40, "sentences per transcript")
 		encrypt     = flag.Bool("encrypt", false, "register an RSA-2048 key and seal for it")
 		label       = flag.String("label", "", "label for the result line")
+		pace        = flag.Duration("pace", 0, "each client waits this long between creates (a light, steady load for latency)")
 	)
 	flag.Parse()
 	if u, err := url.Parse(*base); err != nil || (u.Hostname() != "localhost" && !strings.HasPrefix(u.Hostname(), "127.")) {
@@ -136,6 +138,9 @@ func main() {
 					sids = append(sids, out["sid"].(string))
 				}
 				mu.Unlock()
+				if *pace > 0 {
+					time.Sleep(*pace)
+				}
 			}
 		}()
 	}
@@ -179,6 +184,7 @@ func main() {
 		"transcripts_per_second": float64(len(sids)-len(pending)) / total.Seconds(),
 		"create_p50_ms":          ms(percentile(createLat, 0.50)), "create_p99_ms": ms(percentile(createLat, 0.99)),
 		"fetch_p50_ms": ms(percentile(fetchLat, 0.50)), "fetch_p99_ms": ms(percentile(fetchLat, 0.99)), "fetch_samples": len(fetchLat),
+		"create_mean_ms": ms(mean(createLat)), "loadgen_cpu_seconds": cpuSeconds(),
 	}
 	var buf bytes.Buffer
 	json.NewEncoder(&buf).Encode(res)
@@ -189,3 +195,25 @@ func main() {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func mean(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, x := range d {
+		sum += x
+	}
+	return sum / time.Duration(len(d))
+}
+
+// cpuSeconds is the load generator's own CPU time (user + system), so a
+// benchmark can tell how much of the machine the client took.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
