@@ -24,6 +24,7 @@ import (
 	s3blob "github.com/convoseal/convoseal/internal/blob/s3"
 	"github.com/convoseal/convoseal/internal/interop"
 	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // clusterBackend is where a cluster installation keeps its state: its own
@@ -163,6 +164,29 @@ func listen(t *testing.T, port int) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
+}
+
+// SealedSources counts the sealed inline sources the installation's database
+// holds (rows of transcript_sources: a transcript submitted inline keeps one
+// until it completes, fails or is deleted).
+func (s *Server) SealedSources(t *testing.T) int {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	if s.cluster == nil {
+		db, err = sql.Open("sqlite", "file:"+filepath.Join(s.Data, "convoseal.db")+"?mode=ro&_pragma=busy_timeout(10000)")
+	} else {
+		db, err = sql.Open("pgx", s.cluster.dbURL)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM transcript_sources").Scan(&n); err != nil {
+		t.Fatalf("counting sealed sources: %v", err)
+	}
+	return n
 }
 
 // LocationBase is how download locations begin: the public URL (local

@@ -66,6 +66,9 @@ func TestClusterEndToEnd(t *testing.T) {
 	if len(objs) != 6 {
 		t.Fatalf("bucket holds %d objects, want 6: %v", len(objs), objs)
 	}
+	if n := cl.SealedSources(t); n != 0 {
+		t.Fatalf("database holds %d sealed sources after the transcript completed", n)
+	}
 	if err := c.IntelligenceV2.DeleteTranscript(*tr.Sid); err != nil {
 		t.Fatal(err)
 	}

@@ -359,10 +359,13 @@ func lcWaitFor(t *testing.T, what string, deadline time.Time, poll func() map[st
 }
 
 // lcCheckBlobs asserts the blob directory holds exactly one sentences object
-// per transcript and nothing else: no sealed source left behind, no
-// temporary file.
+// per transcript and nothing else: no sealed source left behind (there, or in
+// the database), no temporary file.
 func lcCheckBlobs(t *testing.T, s *Server, sids []string) {
 	t.Helper()
+	if n := s.SealedSources(t); n != 0 {
+		t.Errorf("database: %d sealed sources left after every transcript finished", n)
+	}
 	want := map[string]bool{}
 	for _, sid := range sids {
 		want[s.AccountSID+"/"+sid+"/sentences/unredacted"] = true

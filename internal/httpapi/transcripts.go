@@ -95,50 +95,43 @@ func (s *Server) createTranscript(w http.ResponseWriter, r *http.Request) {
 		Channel: channel, MediaURL: mediaURL, SourceSID: sourceSID, CustomerKey: customerKey, MediaStartTime: start}
 	ctx := r.Context()
 
-	inline := strings.HasPrefix(strings.ToLower(mediaURL), "data:")
-	if inline {
-		// Check the service exists before storing anything for it.
-		if err := s.DB.CheckService(ctx, t.AccountSID, serviceSID); err != nil {
-			s.fail(w, r, err, "ServiceSid "+serviceSID)
-			return
-		}
-		if err := s.storeInlineSource(ctx, t, mediaURL); err != nil {
+	var src *store.SealedSource
+	if strings.HasPrefix(strings.ToLower(mediaURL), "data:") {
+		if src, err = s.sealInlineSource(ctx, mediaURL); err != nil {
 			s.fail(w, r, err, "")
 			return
 		}
 		t.MediaURL = pipeline.SealedSourceURL
 	}
-	err = s.DB.CreateTranscript(ctx, t, func(tx *sql.Tx) error { return s.Queue.EnqueueTx(ctx, tx, t.SID) })
+	err = s.DB.CreateTranscript(ctx, t, src, func(tx *sql.Tx) error { return s.Queue.EnqueueTx(ctx, tx, t.SID) })
 	if err != nil {
-		if inline {
-			s.Blobs.Delete(context.WithoutCancel(ctx), pipeline.SourceKey(t.AccountSID, t.SID))
-		}
 		s.fail(w, r, err, "")
 		return
 	}
 	writeJSON(w, http.StatusAccepted, s.transcriptJSON(t))
 }
 
-// storeInlineSource validates an inline document and keeps it sealed with the
-// server key until the pipeline has processed it: its plaintext never reaches
-// the database or a job payload.
-func (s *Server) storeInlineSource(ctx context.Context, t *convoseal.Transcript, dataURL string) error {
+// sealInlineSource validates an inline document and seals it with the server
+// key; the store keeps the ciphertext, in the transaction that creates the
+// transcript, until the pipeline has processed it. Its plaintext never
+// reaches the database, the blob store or a job payload.
+func (s *Server) sealInlineSource(ctx context.Context, dataURL string) (*store.SealedSource, error) {
 	m, err := s.Fetcher.Fetch(ctx, dataURL)
 	if err != nil {
-		return convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
+		return nil, convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
 	}
 	if _, err := media.Parse(m); err != nil {
 		clear(m.Data)
-		return convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
+		return nil, convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
 	}
 	raw := pipeline.EncodeSource(m)
 	clear(m.Data)
 	body, env, err := seal.Seal(s.Keys.KEK(), raw)
 	clear(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.Blobs.Put(ctx, pipeline.SourceKey(t.AccountSID, t.SID), body, env.Metadata())
+	return &store.SealedSource{Body: body, Metadata: env.Metadata()}, nil
 }
 
 func (s *Server) transcriptFromPath(w http.ResponseWriter, r *http.Request, name string) *convoseal.Transcript {

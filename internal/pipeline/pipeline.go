@@ -32,8 +32,8 @@ import (
 
 // SealedSourceURL is stored as a transcript's media URL when the media came
 // inline (a data: URL): the media itself is kept sealed with the server KEK
-// under SourceKey until the transcript is processed, so its plaintext never
-// reaches the database.
+// in the database (store.SealedSource, written with the transcript and
+// deleted when it finishes), so its plaintext is stored nowhere.
 const SealedSourceURL = "convoseal:sealed-source"
 
 // Blob keys of a transcript's objects.
@@ -41,7 +41,10 @@ func transcriptPrefix(accountSID, transcriptSID string) string {
 	return accountSID + "/" + transcriptSID + "/"
 }
 
-// SourceKey is where inline media waits, sealed with the KEK.
+// SourceKey is where earlier versions kept inline media, sealed with the KEK,
+// in the blob store. A transcript queued by such a version still has its
+// source there (and none in the database): the pipeline reads it from here
+// and deletes it when the transcript finishes.
 func SourceKey(accountSID, transcriptSID string) string {
 	return transcriptPrefix(accountSID, transcriptSID) + "source"
 }
@@ -102,16 +105,18 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 		return fmt.Errorf("starting %s: %w", transcriptSID, err)
 	}
 	if !ok {
-		// Deleted, or finished by an earlier attempt that may have died
-		// before removing the sealed source.
+		// Deleted, or finished by an earlier attempt (which deleted a
+		// sealed source in the database as it finished, but may have died
+		// before removing one left in the blob store by an earlier version).
 		if t != nil {
-			p.removeSource(ctx, t)
+			p.removeBlobSource(ctx, t)
 		}
 		return nil
 	}
 	log := p.Log.With("transcript_sid", t.SID, "account_sid", t.AccountSID)
 
-	arts, duration, err := p.produce(ctx, t)
+	var blobSource bool // the media came from a sealed source in the blob store
+	arts, duration, err := p.produce(ctx, t, &blobSource)
 	if ctx.Err() != nil {
 		// Shutting down or timed out: the job is retried, nothing failed.
 		return errors.Join(err, ctx.Err())
@@ -123,7 +128,9 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 			return err
 		}
 		p.count(convoseal.StatusFailed)
-		p.removeSource(ctx, t)
+		if blobSource {
+			p.removeBlobSource(ctx, t)
+		}
 		return nil
 	}
 	if err != nil {
@@ -138,7 +145,9 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 		return errors.Join(p.Blobs.DeletePrefix(ctx, TranscriptPrefix(t.AccountSID, t.SID)),
 			p.Blobs.DeletePrefix(ctx, DataLoggingPrefix(t.AccountSID, t.SID)))
 	}
-	p.removeSource(ctx, t)
+	if blobSource {
+		p.removeBlobSource(ctx, t)
+	}
 	p.count(convoseal.StatusCompleted)
 	log.Info("transcript completed", "sentences_artifacts", len(arts), "duration_s", duration)
 	return nil
@@ -157,8 +166,10 @@ func (p *Pipeline) notify(ctx context.Context, t *convoseal.Transcript, status s
 	return func(tx *sql.Tx) error { return p.Notify(ctx, tx, t, status) }
 }
 
-// removeSource deletes inline media kept sealed until processing.
-func (p *Pipeline) removeSource(ctx context.Context, t *convoseal.Transcript) {
+// removeBlobSource deletes inline media an earlier version kept sealed in the
+// blob store until processing (a source in the database is deleted by the
+// transaction that finishes the transcript).
+func (p *Pipeline) removeBlobSource(ctx context.Context, t *convoseal.Transcript) {
 	if t.MediaURL != SealedSourceURL {
 		return
 	}
@@ -170,9 +181,11 @@ func (p *Pipeline) removeSource(ctx context.Context, t *convoseal.Transcript) {
 // produce fetches and parses the media, runs the operators, and seals and
 // stores every artifact the moment it exists: the sentences and each operator
 // result, in the unredacted and (with redaction on) the redacted variant, plus
-// the data-logging copy when the Service has it on.
-func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript) ([]convoseal.Artifact, int, error) {
-	m, err := p.loadMedia(ctx, t)
+// the data-logging copy when the Service has it on. It sets *blobSource when
+// the media was a sealed source read from the blob store (see SourceKey), for
+// the caller to delete once the transcript has finished.
+func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript, blobSource *bool) ([]convoseal.Artifact, int, error) {
+	m, err := p.loadMedia(ctx, t, blobSource)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -397,15 +410,14 @@ func (p *Pipeline) sealAndStore(ctx context.Context, t *convoseal.Transcript, r 
 }
 
 // loadMedia returns the transcript's media: the sealed inline source, or a
-// fetch of its URL.
-func (p *Pipeline) loadMedia(ctx context.Context, t *convoseal.Transcript) (*media.Media, error) {
+// fetch of its URL. It sets *blobSource when the sealed source came from the
+// blob store.
+func (p *Pipeline) loadMedia(ctx context.Context, t *convoseal.Transcript, blobSource *bool) (*media.Media, error) {
 	if t.MediaURL == SealedSourceURL {
-		body, meta, err := p.Blobs.Get(ctx, SourceKey(t.AccountSID, t.SID))
-		if errors.Is(err, blob.ErrNotFound) {
-			return nil, &permanentError{reason: "the submitted media is missing from storage"}
-		}
+		body, meta, fromBlob, err := p.sealedSource(ctx, t)
+		*blobSource = fromBlob
 		if err != nil {
-			return nil, fmt.Errorf("loading source: %w", err)
+			return nil, err
 		}
 		env, err := seal.ParseMetadata(meta)
 		if err != nil {
@@ -425,6 +437,27 @@ func (p *Pipeline) loadMedia(ctx context.Context, t *convoseal.Transcript) (*med
 		return nil, &permanentError{reason: safeReason(err)}
 	}
 	return m, nil
+}
+
+// sealedSource returns a transcript's sealed inline source: its row in the
+// database or, for a transcript queued by an earlier version (no row),
+// the object under SourceKey (fromBlob).
+func (p *Pipeline) sealedSource(ctx context.Context, t *convoseal.Transcript) (body []byte, meta map[string]string, fromBlob bool, err error) {
+	src, err := p.DB.TranscriptSource(ctx, t.SID)
+	if err == nil {
+		return src.Body, src.Metadata, false, nil
+	}
+	if !errors.Is(err, convoseal.ErrNotFound) {
+		return nil, nil, false, fmt.Errorf("loading source: %w", err)
+	}
+	body, meta, err = p.Blobs.Get(ctx, SourceKey(t.AccountSID, t.SID))
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, nil, false, &permanentError{reason: "the submitted media is missing from storage"}
+	}
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("loading source: %w", err)
+	}
+	return body, meta, true, nil
 }
 
 // transient reports whether a fetch error may succeed on retry.

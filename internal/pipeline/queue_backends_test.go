@@ -235,11 +235,11 @@ func TestQueueJobInTransaction(t *testing.T) {
 			return &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: acct.SID, ServiceSID: svc.SID, Channel: []byte(`{}`)}
 		}
 		ok := tr()
-		if err := db.CreateTranscript(ctx, ok, insert("with-transcript")); err != nil {
+		if err := db.CreateTranscript(ctx, ok, nil, insert("with-transcript")); err != nil {
 			t.Fatal(err)
 		}
 		failed := tr()
-		if err := db.CreateTranscript(ctx, failed, func(tx *sql.Tx) error {
+		if err := db.CreateTranscript(ctx, failed, nil, func(tx *sql.Tx) error {
 			if err := insert("failed-transcript")(tx); err != nil {
 				return err
 			}
@@ -249,7 +249,7 @@ func TestQueueJobInTransaction(t *testing.T) {
 		}
 		dup := tr()
 		dup.SID = ok.SID // the transcript's insert fails: its job never exists
-		if err := db.CreateTranscript(ctx, dup, insert("duplicate-transcript")); err == nil {
+		if err := db.CreateTranscript(ctx, dup, nil, insert("duplicate-transcript")); err == nil {
 			t.Fatal("duplicate transcript created")
 		}
 
@@ -288,7 +288,7 @@ func TestQueueEnqueueAndNotify(t *testing.T) {
 		var trs []*convoseal.Transcript
 		for i := range 3 {
 			tr := &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: acct.SID, ServiceSID: svc.SID, Channel: []byte(`{}`)}
-			err := db.CreateTranscript(ctx, tr, func(tx *sql.Tx) error {
+			err := db.CreateTranscript(ctx, tr, nil, func(tx *sql.Tx) error {
 				if err := q.EnqueueTx(ctx, tx, tr.SID); err != nil {
 					return err
 				}

@@ -60,7 +60,11 @@ func (q *Queue) SweepOrphans(ctx context.Context, p *Pipeline) (int, error) {
 		}
 		if o.lost >= maxLostJobs {
 			reason := fmt.Sprintf("processing was interrupted %d times; giving up", o.lost)
-			err = p.DB.FailTranscript(ctx, o.sid, reason, p.notify(ctx, t, convoseal.StatusFailed))
+			// The transaction deletes a sealed source in the database; one an
+			// earlier version left in the blob store goes after it.
+			if err = p.DB.FailTranscript(ctx, o.sid, reason, p.notify(ctx, t, convoseal.StatusFailed)); err == nil {
+				p.removeBlobSource(ctx, t)
+			}
 		} else {
 			err = p.DB.Tx(ctx, func(tx *sql.Tx) error { return q.EnqueueTx(ctx, tx, o.sid) })
 		}

@@ -29,7 +29,7 @@ func TestSweepOrphans(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr := &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: acct.SID, ServiceSID: svc.SID, Channel: []byte(`{}`)}
-		if err := db.CreateTranscript(ctx, tr, func(tx *sql.Tx) error { return q.EnqueueTx(ctx, tx, tr.SID) }); err != nil {
+		if err := db.CreateTranscript(ctx, tr, nil, func(tx *sql.Tx) error { return q.EnqueueTx(ctx, tx, tr.SID) }); err != nil {
 			t.Fatal(err)
 		}
 		exec := func(query string, args ...any) {

@@ -84,13 +84,6 @@ func (db *DB) GetService(ctx context.Context, accountSID, sid string) (*convosea
 	return getService(ctx, db.r, accountSID, sid)
 }
 
-// CheckService returns convoseal.ErrNotFound unless sid is one of the
-// account's Services: GetService's answer to "does it exist", in one read.
-func (db *DB) CheckService(ctx context.Context, accountSID, sid string) error {
-	var one int
-	return notFound(db.r.QueryRowContext(ctx, `SELECT 1 FROM services WHERE account_sid = ? AND sid = ?`, accountSID, sid).Scan(&one))
-}
-
 func getService(ctx context.Context, q queryer, accountSID, sid string) (*convoseal.Service, error) {
 	s, err := scanService(q.QueryRowContext(ctx, `SELECT `+serviceCols+` FROM services WHERE account_sid = ? AND sid = ?`, accountSID, sid))
 	if err != nil {

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -146,7 +149,7 @@ func newTranscript(t *testing.T, db *DB, account, service string, edit func(*con
 	if edit != nil {
 		edit(tr)
 	}
-	must(t, db.CreateTranscript(ctx, tr, noEnqueue))
+	must(t, db.CreateTranscript(ctx, tr, nil, noEnqueue))
 	return tr
 }
 
@@ -209,8 +212,10 @@ func TestMigrationsIdempotent(t *testing.T) {
 			db := mustOpen(t, open)
 			var versions, total int
 			must(t, db.r.QueryRowContext(ctx, `SELECT COUNT(DISTINCT version), COUNT(*) FROM schema_migrations`).Scan(&versions, &total))
-			if versions != total || versions != 2 {
-				t.Fatalf("schema_migrations: %d versions in %d rows, want 2 in 2", versions, total)
+			files, err := fs.Glob(migrations, "migrations/*.sql")
+			must(t, err)
+			if versions != total || versions != len(files) {
+				t.Fatalf("schema_migrations: %d versions in %d rows, want %d in %d", versions, total, len(files), len(files))
 			}
 			a := newAccount(t, db)
 			if _, err := dbs[0].GetAccount(ctx, a.SID); err != nil {
@@ -534,7 +539,7 @@ func TestCreateTranscriptEnqueueIsAtomic(t *testing.T) {
 		// with it.
 		tr, m := mk(), convoseal.NewSID(convoseal.PrefixAccount)
 		boom := errors.New("queue down")
-		err := db.CreateTranscript(ctx, tr, func(tx *sql.Tx) error {
+		err := db.CreateTranscript(ctx, tr, nil, func(tx *sql.Tx) error {
 			if err := marker(m)(tx); err != nil {
 				return err
 			}
@@ -549,7 +554,7 @@ func TestCreateTranscriptEnqueueIsAtomic(t *testing.T) {
 
 		// Both commit.
 		tr, m = mk(), convoseal.NewSID(convoseal.PrefixAccount)
-		must(t, db.CreateTranscript(ctx, tr, marker(m)))
+		must(t, db.CreateTranscript(ctx, tr, nil, marker(m)))
 		if _, err := db.GetTranscript(ctx, a.SID, tr.SID); err != nil || !exists(m) {
 			t.Fatalf("after success: transcript err %v, marker exists %v", err, exists(m))
 		}
@@ -558,13 +563,13 @@ func TestCreateTranscriptEnqueueIsAtomic(t *testing.T) {
 		// callback is left.
 		dup, m2 := mk(), convoseal.NewSID(convoseal.PrefixAccount)
 		dup.SID = tr.SID
-		if err := db.CreateTranscript(ctx, dup, marker(m2)); err == nil || exists(m2) {
+		if err := db.CreateTranscript(ctx, dup, nil, marker(m2)); err == nil || exists(m2) {
 			t.Fatalf("duplicate transcript: err %v, marker exists %v", err, exists(m2))
 		}
 		// The callback's insert fails (it conflicts): the transcript is not
 		// created.
 		tr3 := mk()
-		if err := db.CreateTranscript(ctx, tr3, marker(m)); err == nil {
+		if err := db.CreateTranscript(ctx, tr3, nil, marker(m)); err == nil {
 			t.Fatal("a failing callback insert did not fail CreateTranscript")
 		}
 		if _, err := db.GetTranscript(ctx, a.SID, tr3.SID); status(err) != 404 {
@@ -574,7 +579,119 @@ func TestCreateTranscriptEnqueueIsAtomic(t *testing.T) {
 		// Unknown Service.
 		bad := mk()
 		bad.ServiceSID = convoseal.NewSID(convoseal.PrefixService)
-		wantStatus(t, "unknown Service", db.CreateTranscript(ctx, bad, noEnqueue), 404)
+		wantStatus(t, "unknown Service", db.CreateTranscript(ctx, bad, nil, noEnqueue), 404)
+	})
+}
+
+// TestTranscriptSources: a sealed inline source is stored with its
+// transcript (both or neither), read back byte for byte, and deleted by the
+// transaction that completes, fails or deletes the transcript.
+func TestTranscriptSources(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		a := newAccount(t, db)
+		svc := newService(t, db, a.SID, "s", "")
+		mk := func() *convoseal.Transcript {
+			return &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: a.SID, ServiceSID: svc.SID,
+				Channel: []byte(`{}`), MediaURL: "convoseal:sealed-source"}
+		}
+		// Binary, with NUL and invalid UTF-8, as ciphertext is.
+		body := make([]byte, 4096)
+		for i := range body {
+			body[i] = byte(i * 7)
+		}
+		src := &SealedSource{Body: body, Metadata: map[string]string{"x-amz-key": "a2V5", "x-amz-iv": "aXY=", "x-amz-wrap-alg": "A256GCMKW"}}
+		create := func(src *SealedSource) *convoseal.Transcript {
+			t.Helper()
+			tr := mk()
+			must(t, db.CreateTranscript(ctx, tr, src, noEnqueue))
+			return tr
+		}
+		wantSource := func(what, sid string, want *SealedSource) {
+			t.Helper()
+			got, err := db.TranscriptSource(ctx, sid)
+			if want == nil {
+				wantStatus(t, what, err, 404)
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if !bytes.Equal(got.Body, want.Body) || !maps.Equal(got.Metadata, want.Metadata) {
+				t.Fatalf("%s: got %d bytes %v, want %d bytes %v", what, len(got.Body), got.Metadata, len(want.Body), want.Metadata)
+			}
+		}
+		count := func() int {
+			t.Helper()
+			var n int
+			must(t, db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM transcript_sources`).Scan(&n))
+			return n
+		}
+
+		tr := create(src)
+		wantSource("stored source", tr.SID, src)
+		if db.Dialect() == DialectSQLite {
+			var typ string
+			must(t, db.r.QueryRowContext(ctx, `SELECT typeof(body) FROM transcript_sources WHERE transcript_sid = ?`, tr.SID).Scan(&typ))
+			if typ != "blob" {
+				t.Fatalf("SQLite stored the body as %s, want blob", typ)
+			}
+		}
+		plain := create(nil)
+		wantSource("transcript without a source", plain.SID, nil)
+
+		// Stored with the transcript and its job, or not at all.
+		failed := mk()
+		boom := errors.New("queue down")
+		if err := db.CreateTranscript(ctx, failed, src, func(*sql.Tx) error { return boom }); err != boom {
+			t.Fatalf("CreateTranscript = %v, want the callback's error", err)
+		}
+		wantSource("source of a rolled-back transcript", failed.SID, nil)
+		dup := mk()
+		dup.SID = tr.SID
+		if err := db.CreateTranscript(ctx, dup, &SealedSource{Body: []byte("other"), Metadata: map[string]string{}}, noEnqueue); err == nil {
+			t.Fatal("duplicate transcript SID accepted")
+		}
+		wantSource("source after a failed duplicate", tr.SID, src)
+
+		// Completing deletes it, in the same transaction.
+		ok, err := db.CompleteTranscript(ctx, tr.SID, 3, nil, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM transcript_sources WHERE transcript_sid = $1`, tr.SID).Scan(&n); err != nil || n != 0 {
+				return fmt.Errorf("inside the completing transaction: %d rows, %v", n, err)
+			}
+			return nil
+		})
+		if err != nil || !ok {
+			t.Fatalf("CompleteTranscript = %v, %v", ok, err)
+		}
+		wantSource("source of a completed transcript", tr.SID, nil)
+		if ok, err := db.CompleteTranscript(ctx, plain.SID, 1, nil, nil); err != nil || !ok {
+			t.Fatalf("completing a transcript without a source: %v, %v", ok, err)
+		}
+
+		// A completion that rolls back keeps it.
+		kept := create(src)
+		if _, err := db.CompleteTranscript(ctx, kept.SID, 1, nil, func(*sql.Tx) error { return boom }); err != boom {
+			t.Fatalf("CompleteTranscript with a failing callback = %v", err)
+		}
+		wantSource("source after a rolled-back completion", kept.SID, src)
+
+		// Failing deletes it; so does deleting the transcript.
+		must(t, db.FailTranscript(ctx, kept.SID, "the stored media is damaged", nil))
+		wantSource("source of a failed transcript", kept.SID, nil)
+		deleted := create(src)
+		must(t, db.DeleteTranscript(ctx, a.SID, deleted.SID))
+		wantSource("source of a deleted transcript", deleted.SID, nil)
+		if n := count(); n != 0 {
+			t.Fatalf("%d sources left", n)
+		}
+
+		// The largest an inline request can make: 16 MiB of media, base64 in
+		// its JSON encoding, plus the seal.
+		big := &SealedSource{Body: make([]byte, 16<<20*4/3+4096), Metadata: src.Metadata}
+		big.Body[len(big.Body)-1] = 0xff
+		large := create(big)
+		wantSource("16 MiB source", large.SID, big)
 	})
 }
 
@@ -850,7 +967,7 @@ func TestTenantScoping(t *testing.T) {
 		err = db.DeleteTranscript(ctx, B, tr.SID)
 		wantStatus(t, "DeleteTranscript", err, 404)
 		theirs := &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: B, ServiceSID: svc.SID, Channel: []byte(`{}`)}
-		wantStatus(t, "CreateTranscript on another's Service", db.CreateTranscript(ctx, theirs, noEnqueue), 404)
+		wantStatus(t, "CreateTranscript on another's Service", db.CreateTranscript(ctx, theirs, nil, noEnqueue), 404)
 		bsvc := &convoseal.Service{SID: convoseal.NewSID(convoseal.PrefixService), AccountSID: B, UniqueName: "b", LanguageCode: "en-US", WebhookHTTPMethod: "POST", EncryptionCredentialSID: key.SID}
 		wantStatus(t, "CreateService with another's key", db.CreateService(ctx, bsvc), 400)
 		for what, n := range map[string]func() (int, error){

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -31,10 +33,29 @@ func scanTranscript(s interface{ Scan(...any) error }) (*convoseal.Transcript, e
 	return &t, nil
 }
 
-// CreateTranscript inserts a queued transcript and, in the same transaction,
-// runs enqueue (which inserts its job): both commit or neither does. The
-// transcript takes its Service's settings and encryption key at this moment.
-func (db *DB) CreateTranscript(ctx context.Context, t *convoseal.Transcript, enqueue func(*sql.Tx) error) error {
+// SealedSource is a transcript's inline media (a data: URL) sealed with the
+// server key-encryption key: the ciphertext and its seal envelope's metadata.
+// The store only ever holds this ciphertext, never the media's plaintext. Its
+// row is transient: written with the transcript, deleted when the transcript
+// completes, fails or is deleted. Its size is bounded by the API's request
+// body limit.
+type SealedSource struct {
+	Body     []byte
+	Metadata map[string]string
+}
+
+// CreateTranscript inserts a queued transcript, its sealed inline source when
+// src is not nil, and, in the same transaction, runs enqueue (which inserts
+// its job): all commit or none does. The transcript takes its Service's
+// settings and encryption key at this moment.
+func (db *DB) CreateTranscript(ctx context.Context, t *convoseal.Transcript, src *SealedSource, enqueue func(*sql.Tx) error) error {
+	var srcMeta []byte
+	if src != nil {
+		var err error
+		if srcMeta, err = json.Marshal(src.Metadata); err != nil {
+			return fmt.Errorf("sealed source metadata: %w", err)
+		}
+	}
 	now := db.now()
 	t.DateCreated, t.DateUpdated, t.Status = now, now, convoseal.StatusQueued
 	return db.tx(ctx, func(tx *txn) error {
@@ -68,8 +89,55 @@ func (db *DB) CreateTranscript(ctx context.Context, t *convoseal.Transcript, enq
 		if err != nil {
 			return err
 		}
+		if src != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO transcript_sources (transcript_sid, body, metadata) VALUES (?, ?, ?)`,
+				t.SID, src.Body, string(srcMeta)); err != nil {
+				return err
+			}
+		}
 		return enqueue(tx.Tx)
 	})
+}
+
+// TranscriptSource returns a transcript's sealed inline source, for the
+// pipeline; convoseal.ErrNotFound when it has none (its media is a URL, it has
+// finished, or its source was stored before sources moved to the database).
+func (db *DB) TranscriptSource(ctx context.Context, transcriptSID string) (*SealedSource, error) {
+	var src SealedSource
+	var meta string
+	err := db.r.QueryRowContext(ctx, `SELECT body, metadata FROM transcript_sources WHERE transcript_sid = ?`, transcriptSID).Scan(&src.Body, &meta)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if err := json.Unmarshal([]byte(meta), &src.Metadata); err != nil {
+		return nil, fmt.Errorf("sealed source metadata of %s: %w", transcriptSID, err)
+	}
+	return &src, nil
+}
+
+// finishReturning ends the UPDATE that completes or fails a transcript: it
+// reports whether the transcript has a sealed source to delete, so a
+// transcript without one costs no extra statement.
+const finishReturning = ` RETURNING EXISTS (SELECT 1 FROM transcript_sources s WHERE s.transcript_sid = transcripts.sid)`
+
+// finish runs the UPDATE that completes or fails a transcript and, if it
+// changed the status, deletes the transcript's sealed source in the same
+// transaction. It reports whether the status changed.
+func finish(ctx context.Context, tx *txn, sid, update string, args ...any) (bool, error) {
+	var hasSource bool
+	err := tx.QueryRowContext(ctx, update+finishReturning, args...).Scan(&hasSource)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if hasSource {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM transcript_sources WHERE transcript_sid = ?`, sid); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // GetTranscript returns one of an account's transcripts.
@@ -168,8 +236,8 @@ func (db *DB) StartTranscript(ctx context.Context, sid string) (*convoseal.Trans
 	return t, false, nil
 }
 
-// CompleteTranscript records the artifacts and marks the transcript completed,
-// atomically. Artifacts replace earlier rows of the same identity (a retried
+// CompleteTranscript records the artifacts, marks the transcript completed and
+// deletes its sealed source, atomically. Artifacts replace earlier rows of the same identity (a retried
 // job writes the same keys). It reports false if the transcript was deleted
 // meanwhile, so the caller can remove what it wrote.
 //
@@ -179,13 +247,10 @@ func (db *DB) CompleteTranscript(ctx context.Context, sid string, duration int, 
 	ok := false
 	err := db.tx(ctx, func(tx *txn) error {
 		now := fmtTime(db.now())
-		res, err := tx.ExecContext(ctx, `UPDATE transcripts SET status = ?, duration = ?, failure_reason = '', date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
+		changed, err := finish(ctx, tx, sid, `UPDATE transcripts SET status = ?, duration = ?, failure_reason = '', date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
 			convoseal.StatusCompleted, duration, now, sid)
-		if err != nil {
+		if err != nil || !changed {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
 		}
 		if err := insertArtifacts(ctx, tx, sid, arts, now); err != nil {
 			return err
@@ -244,17 +309,14 @@ func insertArtifacts(ctx context.Context, tx *txn, sid string, arts []convoseal.
 }
 
 // FailTranscript marks a transcript failed with a readable reason that must not
-// contain customer content; then runs in the same transaction when the status
-// changed.
+// contain customer content and deletes its sealed source; then runs in the
+// same transaction when the status changed.
 func (db *DB) FailTranscript(ctx context.Context, sid, reason string, then func(*sql.Tx) error) error {
 	return db.tx(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE transcripts SET status = ?, failure_reason = ?, date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
+		changed, err := finish(ctx, tx, sid, `UPDATE transcripts SET status = ?, failure_reason = ?, date_updated = ? WHERE sid = ? AND status IN ('queued', 'in-progress')`,
 			convoseal.StatusFailed, reason, fmtTime(db.now()), sid)
-		if err != nil {
+		if err != nil || !changed || then == nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 || then == nil {
-			return nil
 		}
 		return then(tx.Tx)
 	})
@@ -268,8 +330,11 @@ func WebhookTarget(ctx context.Context, tx *sql.Tx, serviceSID string) (url, met
 	return url, method, notFound(badText(err))
 }
 
-// DeleteTranscript removes one of an account's transcripts and its artifact
-// rows (the caller removes the blobs, under the transcript's prefix).
+// DeleteTranscript removes one of an account's transcripts, its artifact rows
+// and its sealed source (the caller removes the blobs, under the transcript's
+// prefix). The sealed source goes by ON DELETE CASCADE, after the transcript
+// row: completing and failing also lock the transcript row before the source
+// row, so on PostgreSQL a delete racing them cannot deadlock.
 func (db *DB) DeleteTranscript(ctx context.Context, accountSID, sid string) error {
 	return db.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM artifacts WHERE transcript_sid IN (SELECT sid FROM transcripts WHERE account_sid = ? AND sid = ?)`, accountSID, sid); err != nil {
