@@ -78,14 +78,7 @@ func TestProcessSealedSource(t *testing.T) {
 		blobs := &sourceWatch{Store: local}
 		p := &Pipeline{DB: db, Blobs: blobs, Keys: keyring.New(kek, nil, db), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
-		acct := &convoseal.Account{SID: convoseal.NewSID(convoseal.PrefixAccount), FriendlyName: "a", AuthTokenHash: []byte("h")}
-		if err := db.CreateAccount(ctx, acct); err != nil {
-			t.Fatal(err)
-		}
-		svc := &convoseal.Service{SID: convoseal.NewSID(convoseal.PrefixService), AccountSID: acct.SID, UniqueName: "s", LanguageCode: "en-US", WebhookHTTPMethod: "POST"}
-		if err := db.CreateService(ctx, svc); err != nil {
-			t.Fatal(err)
-		}
+		acct, svc := newAccountAndService(t, db)
 		const said = "the customer said this"
 		sealSource := func() (body []byte, meta map[string]string) {
 			t.Helper()

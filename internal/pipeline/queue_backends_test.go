@@ -223,14 +223,7 @@ func TestQueueJobInTransaction(t *testing.T) {
 		}
 
 		// With a transcript, through CreateTranscript's callback.
-		acct := &convoseal.Account{SID: convoseal.NewSID(convoseal.PrefixAccount), FriendlyName: "a", AuthTokenHash: []byte("h")}
-		if err := db.CreateAccount(ctx, acct); err != nil {
-			t.Fatal(err)
-		}
-		svc := &convoseal.Service{SID: convoseal.NewSID(convoseal.PrefixService), AccountSID: acct.SID, UniqueName: "s", LanguageCode: "en-US", WebhookHTTPMethod: "POST"}
-		if err := db.CreateService(ctx, svc); err != nil {
-			t.Fatal(err)
-		}
+		acct, svc := newAccountAndService(t, db)
 		tr := func() *convoseal.Transcript {
 			return &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: acct.SID, ServiceSID: svc.SID, Channel: []byte(`{}`)}
 		}

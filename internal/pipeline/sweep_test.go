@@ -20,14 +20,7 @@ func TestSweepOrphans(t *testing.T) {
 		db := open()
 		q := b.real(t, db)
 		p := &Pipeline{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		acct := &convoseal.Account{SID: convoseal.NewSID(convoseal.PrefixAccount), FriendlyName: "a", AuthTokenHash: []byte("h")}
-		if err := db.CreateAccount(ctx, acct); err != nil {
-			t.Fatal(err)
-		}
-		svc := &convoseal.Service{SID: convoseal.NewSID(convoseal.PrefixService), AccountSID: acct.SID, UniqueName: "s", LanguageCode: "en-US", WebhookHTTPMethod: "POST"}
-		if err := db.CreateService(ctx, svc); err != nil {
-			t.Fatal(err)
-		}
+		acct, svc := newAccountAndService(t, db)
 		tr := &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: acct.SID, ServiceSID: svc.SID, Channel: []byte(`{}`)}
 		if err := db.CreateTranscript(ctx, tr, nil, func(tx *sql.Tx) error { return q.EnqueueTx(ctx, tx, tr.SID) }); err != nil {
 			t.Fatal(err)
@@ -75,4 +68,19 @@ func TestSweepOrphans(t *testing.T) {
 			t.Fatalf("sweep after failing: %d, %v", n, err)
 		}
 	})
+}
+
+// newAccountAndService makes an account and a Service of it in db.
+func newAccountAndService(t *testing.T, db *store.DB) (*convoseal.Account, *convoseal.Service) {
+	t.Helper()
+	ctx := context.Background()
+	acct := &convoseal.Account{SID: convoseal.NewSID(convoseal.PrefixAccount), FriendlyName: "a", AuthTokenHash: []byte("h")}
+	if err := db.CreateAccount(ctx, acct); err != nil {
+		t.Fatal(err)
+	}
+	svc := &convoseal.Service{SID: convoseal.NewSID(convoseal.PrefixService), AccountSID: acct.SID, UniqueName: "s", LanguageCode: "en-US", WebhookHTTPMethod: "POST"}
+	if err := db.CreateService(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	return acct, svc
 }
