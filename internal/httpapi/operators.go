@@ -115,50 +115,18 @@ func (s *Server) createCustomOperator(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateCustomOperator(w http.ResponseWriter, r *http.Request) {
-	sid, perr := pathSID(r, "sid", convoseal.PrefixOperator)
-	if perr != nil {
-		writeError(w, perr)
-		return
-	}
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	version, verr := ifMatch(r)
-	if verr != nil {
-		writeError(w, verr)
-		return
-	}
-	o, err := s.DB.UpdateOperator(r.Context(), accountSID(r), sid, version, func(o *convoseal.Operator) error {
-		o.FriendlyName = f.required("FriendlyName", maxFriendlyName)
-		t, _ := operators.OperatorType(o.OperatorType)
-		if f.err == nil && t != nil {
-			o.Config = operatorConfig(f, t)
-		}
-		if f.err != nil {
-			return f.err
-		}
-		return nil
-	})
-	if err != nil {
-		s.fail(w, r, err, "/v2/Operators/Custom/"+sid)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, s.operatorJSON(o, "/v2/Operators/Custom/"))
+	updateOne(s, w, r, convoseal.PrefixOperator, "/v2/Operators/Custom/", http.StatusAccepted, s.DB.UpdateOperator,
+		func(f *form, o *convoseal.Operator) {
+			o.FriendlyName = f.required("FriendlyName", maxFriendlyName)
+			if t, _ := operators.OperatorType(o.OperatorType); f.err == nil && t != nil {
+				o.Config = operatorConfig(f, t)
+			}
+		},
+		func(o *convoseal.Operator) operatorJSON { return s.operatorJSON(o, "/v2/Operators/Custom/") })
 }
 
 func (s *Server) deleteCustomOperator(w http.ResponseWriter, r *http.Request) {
-	sid, perr := pathSID(r, "sid", convoseal.PrefixOperator)
-	if perr != nil {
-		writeError(w, perr)
-		return
-	}
-	if err := s.DB.DeleteOperator(r.Context(), accountSID(r), sid); err != nil {
-		s.fail(w, r, err, "/v2/Operators/Custom/"+sid)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	deleteOne(s, w, r, convoseal.PrefixOperator, "/v2/Operators/Custom/", s.DB.DeleteOperator)
 }
 
 func (s *Server) listOperatorTypes(w http.ResponseWriter, r *http.Request) {

@@ -328,3 +328,52 @@ func fetchOne[T any, J any](s *Server, w http.ResponseWriter, r *http.Request, p
 	}
 	writeJSON(w, http.StatusOK, toJSON(v))
 }
+
+// updateOne answers an update of one of the account's resources: the SID from
+// the path, the form and the optional If-Match version; update applies set
+// (which reads the form into the resource) in the store's transaction.
+func updateOne[T any, J any](s *Server, w http.ResponseWriter, r *http.Request, prefix, path string, status int,
+	update func(ctx context.Context, accountSID, sid string, ifMatch int, fn func(T) error) (T, error),
+	set func(f *form, v T), toJSON func(T) J) {
+	sid, perr := pathSID(r, "sid", prefix)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	version, verr := ifMatch(r)
+	if verr != nil {
+		writeError(w, verr)
+		return
+	}
+	v, err := update(r.Context(), accountSID(r), sid, version, func(v T) error {
+		if set(f, v); f.err != nil {
+			return f.err
+		}
+		return nil
+	})
+	if err != nil {
+		s.fail(w, r, err, path+sid)
+		return
+	}
+	writeJSON(w, status, toJSON(v))
+}
+
+// deleteOne answers the deletion of one of the account's resources.
+func deleteOne(s *Server, w http.ResponseWriter, r *http.Request, prefix, path string,
+	del func(ctx context.Context, accountSID, sid string) error) {
+	sid, perr := pathSID(r, "sid", prefix)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	if err := del(r.Context(), accountSID(r), sid); err != nil {
+		s.fail(w, r, err, path+sid)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

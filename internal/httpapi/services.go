@@ -117,44 +117,10 @@ func ifMatch(r *http.Request) (int, *convoseal.Error) {
 }
 
 func (s *Server) updateService(w http.ResponseWriter, r *http.Request) {
-	sid, perr := pathSID(r, "sid", convoseal.PrefixService)
-	if perr != nil {
-		writeError(w, perr)
-		return
-	}
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	version, verr := ifMatch(r)
-	if verr != nil {
-		writeError(w, verr)
-		return
-	}
-	v, err := s.DB.UpdateService(r.Context(), accountSID(r), sid, version, func(v *convoseal.Service) error {
-		serviceParams(f, v, false)
-		if f.err != nil {
-			return f.err
-		}
-		return nil
-	})
-	if err != nil {
-		s.fail(w, r, err, "/v2/Services/"+sid)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.serviceJSON(v))
+	updateOne(s, w, r, convoseal.PrefixService, "/v2/Services/", http.StatusOK, s.DB.UpdateService,
+		func(f *form, v *convoseal.Service) { serviceParams(f, v, false) }, s.serviceJSON)
 }
 
 func (s *Server) deleteService(w http.ResponseWriter, r *http.Request) {
-	sid, perr := pathSID(r, "sid", convoseal.PrefixService)
-	if perr != nil {
-		writeError(w, perr)
-		return
-	}
-	if err := s.DB.DeleteService(r.Context(), accountSID(r), sid); err != nil {
-		s.fail(w, r, err, "/v2/Services/"+sid)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	deleteOne(s, w, r, convoseal.PrefixService, "/v2/Services/", s.DB.DeleteService)
 }

@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/convoseal/convoseal/internal/httpretry"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -382,7 +383,7 @@ func (c *Client) statusFailure(resp *http.Response) *failure {
 	}
 	f := &failure{status: s, retry: retryableStatus(resp.StatusCode)}
 	if f.retry {
-		f.retryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		f.retryAfter = httpretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), MaxRetryAfter)
 	}
 	return f
 }
@@ -407,28 +408,6 @@ func safeToken(s string) bool {
 		}
 	}
 	return true
-}
-
-// retryAfter parses a Retry-After header (seconds or an HTTP date), capped at
-// MaxRetryAfter; 0 when absent or invalid.
-func retryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs >= int64(MaxRetryAfter/time.Second) {
-			return MaxRetryAfter
-		}
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), MaxRetryAfter)
 }
 
 // parseAnswer extracts and checks choices[0].message.content.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convoseal/convoseal/internal/httpretry"
 	"github.com/convoseal/convoseal/internal/llm/llmtest"
 )
 
@@ -676,7 +677,7 @@ func TestRetryAfter(t *testing.T) {
 		"Wed, 01 Jan 2025 01:00:00 GMT": MaxRetryAfter,
 		"Tue, 31 Dec 2024 23:00:00 GMT": 0,
 	} {
-		if got := retryAfter(h, now); got != want {
+		if got := httpretry.RetryAfter(h, now, MaxRetryAfter); got != want {
 			t.Errorf("retryAfter(%q) = %v, want %v", h, got, want)
 		}
 	}

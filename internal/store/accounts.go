@@ -35,21 +35,13 @@ func (db *DB) GetAccount(ctx context.Context, sid string) (*convoseal.Account, e
 // ListAccounts returns every account, oldest first.
 func (db *DB) ListAccounts(ctx context.Context) ([]*convoseal.Account, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT sid, friendly_name, date_created, date_updated FROM accounts ORDER BY date_created, sid`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*convoseal.Account
-	for rows.Next() {
+	return collect(rows, err, func(r rowScanner) (*convoseal.Account, error) {
 		var a convoseal.Account
 		var created, updated string
-		if err := rows.Scan(&a.SID, &a.FriendlyName, &created, &updated); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&a.SID, &a.FriendlyName, &created, &updated)
 		a.DateCreated, a.DateUpdated = parseTime(created), parseTime(updated)
-		out = append(out, &a)
-	}
-	return out, rows.Err()
+		return &a, err
+	})
 }
 
 // CountAccounts returns how many accounts exist.

@@ -88,19 +88,11 @@ func (db *DB) AppliedMigrations(ctx context.Context) ([]Migration, error) {
 		names[m.Version] = m.Name
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT version, applied FROM schema_migrations ORDER BY version`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Migration
-	for rows.Next() {
+	return collect(rows, err, func(r rowScanner) (Migration, error) {
 		var m Migration
 		var applied string
-		if err := rows.Scan(&m.Version, &applied); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&m.Version, &applied)
 		m.Name, m.Applied = names[m.Version], parseTime(applied)
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return m, err
+	})
 }

@@ -10,7 +10,7 @@ import (
 
 const operatorCols = `sid, account_sid, friendly_name, description, author, operator_type, version, availability, config, date_created, date_updated`
 
-func scanOperator(s interface{ Scan(...any) error }) (*convoseal.Operator, error) {
+func scanOperator(s rowScanner) (*convoseal.Operator, error) {
 	var o convoseal.Operator
 	var account sql.NullString
 	var config, created, updated string
@@ -87,19 +87,7 @@ func (db *DB) ListOperators(ctx context.Context, accountSID string, scope Operat
 	cond, cargs := p.where("")
 	q += cond + ` ORDER BY date_created DESC, sid DESC LIMIT ?`
 	rows, err := db.r.QueryContext(ctx, q, append(append(args, cargs...), p.Size)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*convoseal.Operator
-	for rows.Next() {
-		o, err := scanOperator(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanOperator)
 }
 
 // UpdateOperator applies fn to one of the account's custom operators and saves
@@ -155,17 +143,5 @@ func (db *DB) ServiceOperators(ctx context.Context, serviceSID string) ([]*convo
 	rows, err := db.w.QueryContext(ctx, `SELECT o.sid, o.account_sid, o.friendly_name, o.description, o.author, o.operator_type, o.version,
 		o.availability, o.config, o.date_created, o.date_updated FROM operators o JOIN service_operators so ON so.operator_sid = o.sid
 		WHERE so.service_sid = ? ORDER BY so.date_created, o.sid`, serviceSID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*convoseal.Operator
-	for rows.Next() {
-		o, err := scanOperator(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanOperator)
 }

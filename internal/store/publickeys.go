@@ -10,7 +10,7 @@ import (
 
 const publicKeyCols = `sid, account_sid, friendly_name, pem, fingerprint, date_created, date_updated`
 
-func scanPublicKey(s interface{ Scan(...any) error }) (*convoseal.PublicKey, error) {
+func scanPublicKey(s rowScanner) (*convoseal.PublicKey, error) {
 	var k convoseal.PublicKey
 	var created, updated string
 	if err := s.Scan(&k.SID, &k.AccountSID, &k.FriendlyName, &k.PEM, &k.Fingerprint, &created, &updated); err != nil {
@@ -40,19 +40,7 @@ func (db *DB) ListPublicKeys(ctx context.Context, accountSID string, p Page) ([]
 	cond, args := p.where("")
 	rows, err := db.r.QueryContext(ctx, `SELECT `+publicKeyCols+` FROM public_keys WHERE account_sid = ?`+cond+
 		` ORDER BY date_created DESC, sid DESC LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*convoseal.PublicKey
-	for rows.Next() {
-		k, err := scanPublicKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanPublicKey)
 }
 
 // UpdatePublicKeyName changes a key's friendly name.

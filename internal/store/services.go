@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/convoseal/convoseal"
 )
@@ -17,7 +18,35 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) row
 }
 
-func scanService(s interface{ Scan(...any) error }) (*convoseal.Service, error) {
+// rowScanner is what *sql.Row and *sql.Rows have in common.
+type rowScanner interface{ Scan(...any) error }
+
+// collect scans every row of a query's result with scan (the query's error,
+// if any, is returned as is).
+func collect[T any](rows *sql.Rows, err error, scan func(rowScanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanString scans a one-column row of text.
+func scanString(r rowScanner) (string, error) {
+	var s string
+	err := r.Scan(&s)
+	return s, err
+}
+
+func scanService(s rowScanner) (*convoseal.Service, error) {
 	var v convoseal.Service
 	var cred sql.NullString
 	var created, updated string
@@ -97,19 +126,11 @@ func getService(ctx context.Context, q queryer, accountSID, sid string) (*convos
 
 func attachedOperators(ctx context.Context, q queryer, serviceSID string) ([]string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT operator_sid FROM service_operators WHERE service_sid = ? ORDER BY date_created, operator_sid`, serviceSID)
-	if err != nil {
-		return nil, err
+	out, err := collect(rows, err, scanString)
+	if out == nil && err == nil {
+		out = []string{} // rendered as [], not null
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var sid string
-		if err := rows.Scan(&sid); err != nil {
-			return nil, err
-		}
-		out = append(out, sid)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // ListServices returns a page of an account's Services, newest first.
@@ -117,26 +138,33 @@ func (db *DB) ListServices(ctx context.Context, accountSID string, p Page) ([]*c
 	cond, args := p.where("")
 	rows, err := db.r.QueryContext(ctx, `SELECT `+serviceCols+` FROM services WHERE account_sid = ?`+cond+
 		` ORDER BY date_created DESC, sid DESC LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
+	out, err := collect(rows, err, scanService)
 	if err != nil {
 		return nil, err
 	}
-	var out []*convoseal.Service
-	for rows.Next() {
-		s, err := scanService(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, s)
+	if len(out) == 0 {
+		return out, nil
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	// The page's attachments in one query, not one per Service.
+	bySID := make(map[string]*convoseal.Service, len(out))
+	sids := make([]any, len(out))
+	for i, s := range out {
+		s.OperatorSIDs = []string{}
+		bySID[s.SID], sids[i] = s, s.SID
+	}
+	rows, err = db.r.QueryContext(ctx, `SELECT service_sid, operator_sid FROM service_operators WHERE service_sid IN (?`+
+		strings.Repeat(", ?", len(sids)-1)+`) ORDER BY date_created, operator_sid`, sids...)
+	pairs, err := collect(rows, err, func(r rowScanner) ([2]string, error) {
+		var p [2]string
+		err := r.Scan(&p[0], &p[1])
+		return p, err
+	})
+	if err != nil {
 		return nil, err
 	}
-	for _, s := range out {
-		if s.OperatorSIDs, err = attachedOperators(ctx, db.r, s.SID); err != nil {
-			return nil, err
-		}
+	for _, p := range pairs {
+		s := bySID[p[0]]
+		s.OperatorSIDs = append(s.OperatorSIDs, p[1])
 	}
 	return out, nil
 }
@@ -272,17 +300,5 @@ func (db *DB) SetDataLogging(ctx context.Context, serviceSID string, on bool) (*
 // start-up warning.
 func (db *DB) DataLoggingServices(ctx context.Context) ([]string, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT sid FROM services WHERE data_logging ORDER BY sid`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var sid string
-		if err := rows.Scan(&sid); err != nil {
-			return nil, err
-		}
-		out = append(out, sid)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanString)
 }

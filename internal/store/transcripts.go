@@ -15,7 +15,7 @@ import (
 const transcriptCols = `sid, account_sid, service_sid, status, channel, media_url, source_sid, data_logging, language_code, customer_key,
 	media_start_time, duration, redaction, encryption_credential_sid, failure_reason, date_created, date_updated`
 
-func scanTranscript(s interface{ Scan(...any) error }) (*convoseal.Transcript, error) {
+func scanTranscript(s rowScanner) (*convoseal.Transcript, error) {
 	var t convoseal.Transcript
 	var channel, created, updated string
 	var start, cred sql.NullString
@@ -193,19 +193,7 @@ func (db *DB) ListTranscripts(ctx context.Context, accountSID string, f Transcri
 	q += cond + ` ORDER BY date_created DESC, sid DESC LIMIT ?`
 	args = append(append(args, cargs...), p.Size)
 	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*convoseal.Transcript
-	for rows.Next() {
-		t, err := scanTranscript(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanTranscript)
 }
 
 // StartTranscript moves a queued (or interrupted in-progress) transcript to
@@ -360,19 +348,11 @@ func (db *DB) ListArtifacts(ctx context.Context, transcriptSID string) ([]convos
 func listArtifacts(ctx context.Context, q queryer, transcriptSID string) ([]convoseal.Artifact, error) {
 	rows, err := q.QueryContext(ctx, `SELECT transcript_sid, kind, operator_sid, redacted, blob_key, size, date_created FROM artifacts
 		WHERE transcript_sid = ? ORDER BY kind, operator_sid, redacted`, transcriptSID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []convoseal.Artifact
-	for rows.Next() {
+	return collect(rows, err, func(r rowScanner) (convoseal.Artifact, error) {
 		var a convoseal.Artifact
 		var created string
-		if err := rows.Scan(&a.TranscriptSID, &a.Kind, &a.OperatorSID, &a.Redacted, &a.BlobKey, &a.Size, &created); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&a.TranscriptSID, &a.Kind, &a.OperatorSID, &a.Redacted, &a.BlobKey, &a.Size, &created)
 		a.DateCreated = parseTime(created)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	})
 }

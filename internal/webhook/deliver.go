@@ -14,12 +14,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/convoseal/convoseal/internal/httpretry"
 	"github.com/convoseal/convoseal/internal/media"
 )
 
@@ -304,7 +304,7 @@ func (d *Deliverer) send(ctx context.Context, ev Event, authToken string) (int, 
 		de.Err = fmt.Errorf("%w: %d", ErrHTTPStatus, code)
 	}
 	if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
-		de.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		de.RetryAfter = httpretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), MaxBackoff)
 	}
 	return code, de
 }
@@ -395,25 +395,6 @@ func idempotencyToken(ev Event) string {
 
 func retryableStatus(code int) bool {
 	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
-}
-
-// retryAfter parses a Retry-After header (seconds or HTTP date), capped at
-// MaxBackoff.
-func retryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		d = time.Duration(min(secs, int64(MaxBackoff/time.Second))) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), MaxBackoff)
 }
 
 // classify turns a client error into a safe error and whether it is

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convoseal/convoseal/internal/httpretry"
 	"github.com/twilio/twilio-go/client"
 )
 
@@ -477,7 +478,7 @@ func TestRetryAfter(t *testing.T) {
 		now.Add(10 * time.Second).Format(http.TimeFormat): 10 * time.Second,
 		now.Add(-time.Hour).Format(http.TimeFormat):       0,
 	} {
-		if got := retryAfter(h, now); got != want {
+		if got := httpretry.RetryAfter(h, now, MaxBackoff); got != want {
 			t.Errorf("retryAfter(%q) = %v, want %v", h, got, want)
 		}
 	}
