@@ -235,7 +235,7 @@ func (s *Server) Blobs(t *testing.T) []string {
 			t.Fatalf("listing the bucket: %v", err)
 		}
 		for _, o := range page.Contents {
-			keys = append(keys, s.cluster.key(t, *o.Key))
+			keys = append(keys, s.cluster.key(*o.Key))
 		}
 	}
 	ups, err := s.cluster.s3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(s.cluster.bucket)})
@@ -243,7 +243,7 @@ func (s *Server) Blobs(t *testing.T) []string {
 		t.Fatalf("listing multipart uploads: %v", err)
 	}
 	for _, u := range ups.Uploads {
-		keys = append(keys, s.cluster.key(t, *u.Key)+"#unfinished-multipart-upload")
+		keys = append(keys, s.cluster.key(*u.Key)+"#unfinished-multipart-upload")
 	}
 	sort.Strings(keys)
 	return keys
@@ -251,7 +251,7 @@ func (s *Server) Blobs(t *testing.T) []string {
 
 // key is the blob key of an object key; an object outside the prefix is
 // returned whole, marked.
-func (c *clusterBackend) key(t *testing.T, objKey string) string {
+func (c *clusterBackend) key(objKey string) string {
 	if k, ok := strings.CutPrefix(objKey, c.prefix); ok {
 		return k
 	}

@@ -364,8 +364,13 @@ func TestPostgresQueueManyProcesses(t *testing.T) {
 		}
 		startQueue(t, queues[i])
 	}
+	// River sends at most one insert notification per client and queue per
+	// FetchCooldown (a later insert in that window relies on the poll), so
+	// the inserts are spaced wider than that.
+	spacing := 2 * configs[0].FetchCooldown
 	var ids []string
 	for j := range jobs {
+		time.Sleep(spacing)
 		id := fmt.Sprint("job-", j)
 		ids = append(ids, id)
 		q, db := queues[j%procs], dbs[(j+1)%procs] // any process's client inserts on any pool's transaction

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -486,6 +487,23 @@ func TestOperators(t *testing.T) {
 		s, _ := db.GetService(ctx, a.SID, svc.SID)
 		if len(s.OperatorSIDs) != 2 || s.OperatorSIDs[0] != pre.SID || s.OperatorSIDs[1] != custom.SID {
 			t.Fatalf("attached = %v", s.OperatorSIDs)
+		}
+		// A page of Services carries each one's attachments, as GetService does.
+		bare := newService(t, db, a.SID, "no operators", "")
+		page, err := db.ListServices(ctx, a.SID, Page{Size: 10})
+		must(t, err)
+		if len(page) != 2 {
+			t.Fatalf("ListServices = %d Services, want 2", len(page))
+		}
+		for _, v := range page {
+			one, err := db.GetService(ctx, a.SID, v.SID)
+			must(t, err)
+			if !slices.Equal(v.OperatorSIDs, one.OperatorSIDs) || v.OperatorSIDs == nil {
+				t.Fatalf("ListServices gives %s operators %v, GetService %v", v.SID, v.OperatorSIDs, one.OperatorSIDs)
+			}
+			if v.SID == bare.SID && len(v.OperatorSIDs) != 0 {
+				t.Fatalf("a Service without operators lists %v", v.OperatorSIDs)
+			}
 		}
 		ops, err := db.ServiceOperators(ctx, svc.SID)
 		must(t, err)
