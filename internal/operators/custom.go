@@ -145,8 +145,13 @@ type generativeConfig struct {
 // errNoLLM is returned for generative operators without a language model.
 var errNoLLM = errors.New("no language model is configured: start convoseal serve with --llm-url")
 
-const generativeSystem = `You analyse a customer-service conversation transcript and answer the user's instruction about it. ` +
-	`Base the answer only on the transcript; lines are prefixed with the speaker.`
+// errLLMWithheld is returned for generative operators of a Service whose
+// transcripts may not go to the language model (Deps.LLMWithheld).
+var errLLMWithheld = errors.New("the operator of this server has not enabled the language model for this Service " +
+	"(convoseal services llm), so its transcripts are not sent to it")
+
+const generativeSystem = `You analyse a customer-service conversation and follow the instruction below about it. ` +
+	`Base the answer only on the conversation.`
 
 // newGenerative returns a generative operator's runner: the configured
 // prompt and the speaker-labelled transcript go to the language model; with
@@ -167,15 +172,20 @@ func newGenerative(raw json.RawMessage, deps Deps) (Runner, error) {
 		return nil, errors.New("invalid generative configuration: json_result_schema must be an object")
 	}
 	if deps.LLM == nil {
+		if deps.LLMWithheld {
+			return nil, errLLMWithheld
+		}
 		return nil, errNoLLM
 	}
+	system := generativeSystem
+	if schema != nil {
+		system += ` Answer with JSON valid against the given JSON Schema.`
+	}
+	// The instruction is the operator's configuration, not conversation
+	// text: it goes with the instructions, the conversation with the data.
+	system += dataRule + "\n\nInstruction:\n" + cfg.Prompt
 	return runFunc(func(ctx context.Context, conv *Conversation) (*Result, error) {
-		system := generativeSystem
-		if schema != nil {
-			system += ` Answer with JSON valid against the given JSON Schema.`
-		}
-		user := cfg.Prompt + "\n\nConversation:\n" + transcriptText(conv)
-		out, err := deps.LLM.Complete(ctx, system, user, schema)
+		out, err := deps.LLM.Complete(ctx, system, conversationMessage(conv), schema)
 		if err != nil {
 			return nil, fmt.Errorf("generative operator: %w", err)
 		}

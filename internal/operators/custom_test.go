@@ -183,10 +183,10 @@ func TestGenerative(t *testing.T) {
 	if call.schema != nil {
 		t.Errorf("schema %s for a text prompt", call.schema)
 	}
-	if !strings.HasPrefix(call.user, "Why did the customer call?\n\nConversation:\n") ||
-		!strings.Contains(call.user, "\nCustomer: No, that's not acceptable, I want to speak to a manager right now.\n") ||
-		!strings.Contains(call.user, "Agent: Thank you for calling Northwind Outfitters") {
-		t.Errorf("user message:\n%s", call.user)
+	if !strings.HasSuffix(call.system, "\nInstruction:\nWhy did the customer call?") || !strings.HasPrefix(call.user, "<conversation>\n") ||
+		!strings.Contains(call.user, `{"speaker":"Customer","text":"No, that's not acceptable, I want to speak to a manager right now."}`) ||
+		!strings.Contains(call.user, `{"speaker":"Agent","text":"Thank you for calling Northwind Outfitters`) {
+		t.Errorf("system message:\n%s\nuser message:\n%s", call.system, call.user)
 	}
 
 	schema := `{"type":"object","properties":{"reason":{"type":"string"},"escalated":{"type":"boolean"}}}`
@@ -204,6 +204,10 @@ func TestGenerative(t *testing.T) {
 	if _, err := New(custom("generative", `{"prompt":"x"}`), Deps{}); err == nil ||
 		err.Error() != "no language model is configured: start convoseal serve with --llm-url" {
 		t.Errorf("without LLM: %v", err)
+	}
+	if _, err := New(custom("generative", `{"prompt":"x"}`), Deps{LLMWithheld: true}); err == nil ||
+		!strings.Contains(err.Error(), "has not enabled the language model for this Service") {
+		t.Errorf("with the LLM withheld: %v", err)
 	}
 	for _, c := range []struct {
 		cfg string
@@ -246,7 +250,7 @@ func TestLLMSentimentAndSummary(t *testing.T) {
 		t.Errorf("LLM sentiment %v %v", label(res), res.LabelProbabilities)
 	}
 	if len(llm.calls) != 1 || !strings.Contains(string(llm.calls[0].schema), `"enum":["positive","negative","neutral","mixed"]`) ||
-		!strings.Contains(llm.calls[0].user, "Customer: Okay, sign me up.") {
+		!strings.Contains(llm.calls[0].user, `{"speaker":"Customer","text":"Okay, sign me up."}`) {
 		t.Errorf("LLM call %+v", llm.calls)
 	}
 	// Unnormalised probabilities are normalised.

@@ -82,9 +82,13 @@ type LLM interface {
 	Complete(ctx context.Context, system, user string, schema json.RawMessage) (string, error)
 }
 
-// Deps are what runners may use. LLM is nil when no backend is configured:
+// Deps are what runners may use. LLM is nil when no backend is configured,
+// or when one is but the transcript's Service may not use it (LLMWithheld):
 // pre-built operators then run locally, and generative custom operators fail
-// with a clear reason.
+// with a reason saying which.
 type Deps struct {
 	LLM LLM
+	// LLMWithheld means a language model is configured but withheld from
+	// this transcript: its Service does not have the language model on.
+	LLMWithheld bool
 }

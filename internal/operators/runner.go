@@ -153,23 +153,6 @@ func (r roles) speakerLabel(ch int) string {
 	return "Speaker " + strconv.Itoa(ch)
 }
 
-// transcriptText renders conv as speaker-labelled lines for a prompt.
-func transcriptText(conv *Conversation) string {
-	r := conversationRoles(conv)
-	var b strings.Builder
-	for _, s := range conv.Sentences {
-		t := strings.TrimSpace(s.Transcript)
-		if t == "" {
-			continue
-		}
-		b.WriteString(r.speakerLabel(s.MediaChannel))
-		b.WriteString(": ")
-		b.WriteString(t)
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
 // round4 rounds p to four decimals, as results report probabilities.
 func round4(p float64) float64 { return math.Round(p*1e4) / 1e4 }
 

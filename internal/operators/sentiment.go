@@ -154,7 +154,7 @@ var errBadAnswer = errors.New("the language model returned an answer that is not
 
 // llmSentiment asks the language model for the sentiment.
 func llmSentiment(ctx context.Context, m LLM, conv *Conversation) (*Result, error) {
-	out, err := m.Complete(ctx, sentimentSystem, "Conversation:\n"+transcriptText(conv), sentimentSchema)
+	out, err := m.Complete(ctx, sentimentSystem+dataRule, conversationMessage(conv), sentimentSchema)
 	if err != nil {
 		return nil, fmt.Errorf("sentiment analysis: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 func newSummarization(deps Deps) Runner {
 	if deps.LLM != nil {
 		return runFunc(func(ctx context.Context, conv *Conversation) (*Result, error) {
-			out, err := deps.LLM.Complete(ctx, summarySystem, "Conversation:\n"+transcriptText(conv), nil)
+			out, err := deps.LLM.Complete(ctx, summarySystem+dataRule, conversationMessage(conv), nil)
 			if err != nil {
 				return nil, fmt.Errorf("summarization: %w", err)
 			}
