@@ -51,6 +51,7 @@ type Service struct {
 	AutoRedaction           bool
 	MediaRedaction          bool
 	DataLogging             bool
+	LanguageModel           bool // transcripts may go to the LLM in plain text; operator-only (store.SetLanguageModel)
 	WebhookURL              string
 	WebhookHTTPMethod       string // GET, POST or NULL
 	EncryptionCredentialSID string // CR… or empty: artifacts sealed with the server key

@@ -10,7 +10,7 @@ import (
 )
 
 const serviceCols = `sid, account_sid, unique_name, friendly_name, language_code, auto_transcribe, auto_redaction, media_redaction,
-	data_logging, webhook_url, webhook_http_method, encryption_credential_sid, version, date_created, date_updated`
+	data_logging, webhook_url, webhook_http_method, encryption_credential_sid, version, date_created, date_updated, language_model`
 
 // queryer is a conn or a *txn.
 type queryer interface {
@@ -51,7 +51,7 @@ func scanService(s rowScanner) (*convoseal.Service, error) {
 	var cred sql.NullString
 	var created, updated string
 	if err := s.Scan(&v.SID, &v.AccountSID, &v.UniqueName, &v.FriendlyName, &v.LanguageCode, &v.AutoTranscribe, &v.AutoRedaction,
-		&v.MediaRedaction, &v.DataLogging, &v.WebhookURL, &v.WebhookHTTPMethod, &cred, &v.Version, &created, &updated); err != nil {
+		&v.MediaRedaction, &v.DataLogging, &v.WebhookURL, &v.WebhookHTTPMethod, &cred, &v.Version, &created, &updated, &v.LanguageModel); err != nil {
 		return nil, err
 	}
 	v.EncryptionCredentialSID = cred.String
@@ -81,17 +81,21 @@ func checkCredential(ctx context.Context, q queryer, accountSID, sid string) err
 	return nil
 }
 
-// CreateService inserts a Service; UniqueName is unique per account.
+// CreateService inserts a Service; UniqueName is unique per account. It
+// sets s.LanguageModel: on for a Service sealed with the server key (the
+// server can read its content anyway), off for one with a customer key.
 func (db *DB) CreateService(ctx context.Context, s *convoseal.Service) error {
 	now := db.now()
 	s.DateCreated, s.DateUpdated, s.Version = now, now, 1
+	s.LanguageModel = s.EncryptionCredentialSID == ""
 	return db.tx(ctx, func(tx *txn) error {
 		if err := checkCredential(ctx, tx, s.AccountSID, s.EncryptionCredentialSID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO services (`+serviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO services (`+serviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.SID, s.AccountSID, s.UniqueName, s.FriendlyName, s.LanguageCode, s.AutoTranscribe, s.AutoRedaction, s.MediaRedaction,
-			s.DataLogging, s.WebhookURL, s.WebhookHTTPMethod, nullable(s.EncryptionCredentialSID), s.Version, fmtTime(now), fmtTime(now))
+			s.DataLogging, s.WebhookURL, s.WebhookHTTPMethod, nullable(s.EncryptionCredentialSID), s.Version, fmtTime(now), fmtTime(now),
+			s.LanguageModel)
 		if isUniqueViolation(err) {
 			return convoseal.Conflictf("a Service with UniqueName %q already exists", s.UniqueName)
 		}
@@ -170,7 +174,9 @@ func (db *DB) ListServices(ctx context.Context, accountSID string, p Page) ([]*c
 }
 
 // UpdateService applies fn to the stored Service and saves it, bumping its
-// version. With ifMatch > 0 the update happens only at that version.
+// version. With ifMatch > 0 the update happens only at that version. A
+// Service that gets a new customer key has its language model switched off:
+// the operator's consent was not given for that content.
 func (db *DB) UpdateService(ctx context.Context, accountSID, sid string, ifMatch int, fn func(*convoseal.Service) error) (*convoseal.Service, error) {
 	var out *convoseal.Service
 	err := db.tx(ctx, func(tx *txn) error {
@@ -186,8 +192,12 @@ func (db *DB) UpdateService(ctx context.Context, accountSID, sid string, ifMatch
 		if ifMatch > 0 && s.Version != ifMatch {
 			return &convoseal.Error{Code: convoseal.CodeConflict, Status: 412, Message: fmt.Sprintf("If-Match version %d does not match the Service's version %d", ifMatch, s.Version)}
 		}
+		oldKey := s.EncryptionCredentialSID
 		if err := fn(s); err != nil {
 			return err
+		}
+		if s.EncryptionCredentialSID != "" && s.EncryptionCredentialSID != oldKey {
+			s.LanguageModel = false
 		}
 		if err := checkCredential(ctx, tx, accountSID, s.EncryptionCredentialSID); err != nil {
 			return err
@@ -195,10 +205,11 @@ func (db *DB) UpdateService(ctx context.Context, accountSID, sid string, ifMatch
 		s.Version++
 		s.DateUpdated = db.now()
 		_, err = tx.ExecContext(ctx, `UPDATE services SET unique_name = ?, friendly_name = ?, language_code = ?, auto_transcribe = ?, auto_redaction = ?,
-			media_redaction = ?, data_logging = ?, webhook_url = ?, webhook_http_method = ?, encryption_credential_sid = ?, version = ?, date_updated = ?
-			WHERE account_sid = ? AND sid = ?`,
+			media_redaction = ?, data_logging = ?, webhook_url = ?, webhook_http_method = ?, encryption_credential_sid = ?, version = ?, date_updated = ?,
+			language_model = ? WHERE account_sid = ? AND sid = ?`,
 			s.UniqueName, s.FriendlyName, s.LanguageCode, s.AutoTranscribe, s.AutoRedaction, s.MediaRedaction, s.DataLogging,
-			s.WebhookURL, s.WebhookHTTPMethod, nullable(s.EncryptionCredentialSID), s.Version, fmtTime(s.DateUpdated), accountSID, sid)
+			s.WebhookURL, s.WebhookHTTPMethod, nullable(s.EncryptionCredentialSID), s.Version, fmtTime(s.DateUpdated), s.LanguageModel,
+			accountSID, sid)
 		if isUniqueViolation(err) {
 			return convoseal.Conflictf("a Service with UniqueName %q already exists", s.UniqueName)
 		}
