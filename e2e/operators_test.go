@@ -169,6 +169,10 @@ func TestOperatorsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A customer-key Service uses the language model only with the operator's consent.
+	if out, err := s.CLI("services", "llm", *svc.Sid, "on").CombinedOutput(); err != nil {
+		t.Fatalf("services llm on: %v %s", err, out)
+	}
 	escalation := prebuilt(t, s, "Escalation Request")
 	intro := prebuilt(t, s, "Agent Introduction")
 	piiOp := prebuilt(t, s, "PII Extraction")

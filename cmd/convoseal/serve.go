@@ -251,6 +251,11 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		log.Warn("DATA LOGGING IS ON: these Services keep a copy of transcripts and results sealed with the server key, readable by this server, under blobs/datalogging/",
 			"services", on)
 	}
+	if o.llmURL != "" {
+		if err := warnLanguageModel(ctx, db, log); err != nil {
+			return err
+		}
+	}
 
 	api := &httpapi.Server{DB: db, Blobs: blobs, Keys: keys, Queue: queue, Fetcher: fetcher, PublicURL: publicURL,
 		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobHandler, Metrics: m, OpsOnly: o.role == "worker"}

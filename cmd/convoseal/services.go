@@ -68,6 +68,6 @@ transcripts; existing copies stay until their transcripts are deleted.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(dl)
+	cmd.AddCommand(dl, newServicesLLMCommand(&data, &database))
 	return cmd
 }

@@ -45,6 +45,9 @@ type serviceJSON struct {
 	ReadOnlyAttachedOperatorSIDs []string `json:"read_only_attached_operator_sids"`
 	Version                      int      `json:"version"`
 	EncryptionCredentialSID      *string  `json:"encryption_credential_sid"`
+	// LanguageModel is a convoseal extra, not in Twilio's spec: whether the
+	// operator lets this Service's transcripts go to the language model.
+	LanguageModel bool `json:"language_model"`
 }
 
 func optional(s string) *string {
@@ -63,7 +66,7 @@ func (s *Server) serviceJSON(v *convoseal.Service) serviceJSON {
 		DataLogging: v.DataLogging, DateCreated: ts(v.DateCreated), DateUpdated: ts(v.DateUpdated), FriendlyName: v.FriendlyName,
 		LanguageCode: v.LanguageCode, SID: v.SID, UniqueName: v.UniqueName, URL: s.PublicURL + "/v2/Services/" + v.SID,
 		WebhookURL: v.WebhookURL, WebhookHTTPMethod: v.WebhookHTTPMethod, ReadOnlyAttachedOperatorSIDs: ops, Version: v.Version,
-		EncryptionCredentialSID: optional(v.EncryptionCredentialSID)}
+		EncryptionCredentialSID: optional(v.EncryptionCredentialSID), LanguageModel: v.LanguageModel}
 }
 
 type transcriptJSON struct {

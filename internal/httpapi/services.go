@@ -67,6 +67,21 @@ func serviceParams(f *form, v *convoseal.Service, creating bool) {
 	if f.has("EncryptionCredentialSid") {
 		v.EncryptionCredentialSID = f.sid("EncryptionCredentialSid", convoseal.PrefixPublicKey)
 	}
+	languageModelParam(f, v, creating)
+}
+
+// languageModelParam refuses LanguageModel (a convoseal extra) when it
+// differs from the Service's setting, which only the operator changes; on
+// creation the setting is the store's default (on without a customer key).
+func languageModelParam(f *form, v *convoseal.Service, creating bool) {
+	current := v.LanguageModel
+	if creating {
+		current = v.EncryptionCredentialSID == ""
+	}
+	if f.has("LanguageModel") && f.boolean("LanguageModel", false) != current && f.err == nil {
+		f.err = &convoseal.Error{Code: convoseal.CodeInvalidParameter, Status: http.StatusForbidden,
+			Message: "LanguageModel cannot be changed through the API; the operator sets it with `convoseal services llm`"}
+	}
 }
 
 func (s *Server) createService(w http.ResponseWriter, r *http.Request) {

@@ -78,7 +78,8 @@ type Pipeline struct {
 	Keys    *keyring.Keyring
 	Fetcher *media.Fetcher
 	Log     *slog.Logger
-	// Operators are what language operators may use (the LLM backend).
+	// Operators are what language operators may use (the LLM backend,
+	// withheld from Services without the language model: operatorDeps).
 	Operators operators.Deps
 	// OperatorTimeout bounds one operator on one transcript (default 2 min).
 	OperatorTimeout time.Duration
@@ -225,8 +226,12 @@ func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript, blobSou
 		return nil, 0, err
 	}
 	conv := &operators.Conversation{TranscriptSID: t.SID, LanguageCode: t.LanguageCode, Sentences: sentences}
+	deps, err := p.operatorDeps(ctx, t)
+	if err != nil {
+		return nil, 0, err
+	}
 	for _, op := range ops {
-		res := p.runOperator(ctx, op, conv)
+		res := p.runOperator(ctx, op, conv, deps)
 		plain, err := json.Marshal(res)
 		if err != nil {
 			return nil, 0, err
@@ -240,7 +245,7 @@ func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript, blobSou
 
 // runOperator runs one operator; a failure (error, panic, timeout) becomes a
 // failed result with a readable reason instead of failing the transcript.
-func (p *Pipeline) runOperator(ctx context.Context, op *convoseal.Operator, conv *operators.Conversation) (res *operators.Result) {
+func (p *Pipeline) runOperator(ctx context.Context, op *convoseal.Operator, conv *operators.Conversation, deps operators.Deps) (res *operators.Result) {
 	timeout := p.OperatorTimeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -261,7 +266,7 @@ func (p *Pipeline) runOperator(ctx context.Context, op *convoseal.Operator, conv
 			p.Metrics.OperatorResults.WithLabelValues(res.OperatorType, res.Status).Inc()
 		}
 	}()
-	runner, err := operators.New(op, p.Operators)
+	runner, err := operators.New(op, deps)
 	if err != nil {
 		return fail(err.Error())
 	}
