@@ -154,7 +154,8 @@ const generativeSystem = `You analyse a customer-service conversation and follow
 	`Base the answer only on the conversation.`
 
 // newGenerative returns a generative operator's runner: the configured
-// prompt and the speaker-labelled transcript go to the language model; with
+// prompt (with the instructions) and the conversation (as data, see
+// conversationMessage) go to the language model; with
 // json_result_schema the answer is JSON valid against it (json_results,
 // operator_type "json"), else free text (text_generation_results).
 func newGenerative(raw json.RawMessage, deps Deps) (Runner, error) {
