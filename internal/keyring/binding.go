@@ -33,6 +33,16 @@ func ObjectBinding(accountSID, transcriptSID, key string) Binding {
 	return Binding{Kind: BindObject, AccountSID: accountSID, TranscriptSID: transcriptSID, Name: key}
 }
 
+// SourceBinding binds a transcript's inline media kept in the database.
+func SourceBinding(accountSID, transcriptSID string) Binding {
+	return Binding{Kind: BindSource, AccountSID: accountSID, TranscriptSID: transcriptSID}
+}
+
+// MediaURLBinding binds a transcript's full media URL.
+func MediaURLBinding(accountSID, transcriptSID string) Binding {
+	return Binding{Kind: BindMediaURL, AccountSID: accountSID, TranscriptSID: transcriptSID}
+}
+
 // aadDomain begins every binding's encoding.
 const aadDomain = "convoseal/binding/v1"
 
