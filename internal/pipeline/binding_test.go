@@ -155,5 +155,12 @@ func TestServerSealedBindings(t *testing.T) {
 		if authorized.Load() != 1 {
 			t.Fatalf("%d fetches", authorized.Load())
 		}
+
+		// A transcript of an earlier version: the full URL in plain text,
+		// nothing sealed; fetched as it is.
+		tr = create(full, func(*convoseal.Transcript) *store.SealedSource { return nil })
+		if tr.Status != convoseal.StatusCompleted || authorized.Load() != 2 {
+			t.Fatalf("earlier version's transcript: %s (%q), %d fetches", tr.Status, tr.FailureReason, authorized.Load())
+		}
 	})
 }
