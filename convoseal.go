@@ -68,7 +68,8 @@ type Transcript struct {
 	ServiceSID              string
 	Status                  string
 	Channel                 json.RawMessage // as submitted, validated
-	MediaURL                string          // Channel.media_properties.media_url
+	MediaURL                string          // Channel.media_properties.media_url, secrets masked (see MediaURLSealed)
+	MediaURLSealed          string          // the full media URL sealed with the server key, when MediaURL is masked; else ""
 	SourceSID               string          // Channel.media_properties.source_sid, if given
 	DataLogging             bool
 	LanguageCode            string

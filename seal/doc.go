@@ -18,6 +18,13 @@
 //     download therefore carries the headers x-amz-meta-x-amz-key and
 //     x-amz-meta-x-amz-iv, which is all the documented decryption script reads.
 //
+// What the server seals with its own key ([KEK]) is also bound to its place:
+// [SealBound] uses the caller's description of where the value belongs (see
+// internal/keyring.Binding) as the content's GCM additional data and records
+// x-convoseal-aad = [AADBound] in the envelope, so a sealed object copied
+// to another place no longer opens. Customer-key artifacts keep the format
+// above exactly, with no additional data.
+//
 // The format is byte-compatible with Twilio's Conversational Intelligence
 // encryption: the decryption script in Twilio's documentation opens what [Seal]
 // produces for an [RSARecipient].

@@ -12,12 +12,13 @@ import (
 // Metadata keys, as stored on an object (a download carries each with the
 // prefix [HeaderPrefix]).
 const (
-	MetaKey     = "x-amz-key"      // base64(wrapped CEK); read by the documented script
-	MetaIV      = "x-amz-iv"       // base64(IV); read by the documented script
-	MetaCEKAlg  = "x-amz-cek-alg"  // "AES/GCM/NoPadding"
-	MetaWrapAlg = "x-amz-wrap-alg" // "RSA-OAEP-SHA256" or "A256GCMKW"
-	MetaTagLen  = "x-amz-tag-len"  // "128"
-	MetaMatDesc = "x-amz-matdesc"  // JSON naming the credential SID and key fingerprint
+	MetaKey     = "x-amz-key"       // base64(wrapped CEK); read by the documented script
+	MetaIV      = "x-amz-iv"        // base64(IV); read by the documented script
+	MetaCEKAlg  = "x-amz-cek-alg"   // "AES/GCM/NoPadding"
+	MetaWrapAlg = "x-amz-wrap-alg"  // "RSA-OAEP-SHA256" or "A256GCMKW"
+	MetaTagLen  = "x-amz-tag-len"   // "128"
+	MetaMatDesc = "x-amz-matdesc"   // JSON naming the credential SID and key fingerprint
+	MetaAAD     = "x-convoseal-aad" // [AADBound] when the content was sealed with additional data
 
 	// HeaderPrefix is what S3 (and convoseal's blob server) puts before user
 	// metadata keys in HTTP response headers.
@@ -37,6 +38,10 @@ type Envelope struct {
 	CEKAlg     string // [CEKAlgAESGCM]; empty in minimal metadata
 	WrapAlg    string // [WrapAlgRSAOAEP] or [WrapAlgAESGCMKEK]; empty in minimal metadata
 	TagLen     int    // tag length in bits (128); 0 in minimal metadata
+	// AAD is [AADBound] when the content's GCM additional data is the
+	// caller's binding (see [SealBound]); empty when there is none, as in
+	// customer-key artifacts and in what earlier versions sealed.
+	AAD string
 
 	// Descriptive extras, carried in x-amz-matdesc. Never required to open.
 	Fingerprint   string // fingerprint of the recipient's key
@@ -62,6 +67,9 @@ func (e Envelope) Metadata() map[string]string {
 	}
 	if e.TagLen != 0 {
 		m[MetaTagLen] = strconv.Itoa(e.TagLen)
+	}
+	if e.AAD != "" {
+		m[MetaAAD] = e.AAD
 	}
 	if e.Fingerprint != "" || e.CredentialSID != "" {
 		b, _ := json.Marshal(matDesc{CredentialSID: e.CredentialSID, Fingerprint: e.Fingerprint})
@@ -113,6 +121,7 @@ func ParseMetadata(meta map[string]string) (Envelope, error) {
 	}
 	e.CEKAlg, _ = get(MetaCEKAlg)
 	e.WrapAlg, _ = get(MetaWrapAlg)
+	e.AAD, _ = get(MetaAAD)
 	if s, ok := get(MetaTagLen); ok {
 		if e.TagLen, err = strconv.Atoi(strings.TrimSpace(s)); err != nil {
 			return Envelope{}, fmt.Errorf("%w: %s is not a number", ErrMalformedEnvelope, MetaTagLen)
@@ -174,6 +183,8 @@ func (e Envelope) validate() error {
 		return fmt.Errorf("%w: content algorithm %q is not supported (want %s)", ErrMalformedEnvelope, e.CEKAlg, CEKAlgAESGCM)
 	case e.TagLen != 0 && e.TagLen != TagSize*8:
 		return fmt.Errorf("%w: tag length %d bits is not supported (want %d)", ErrMalformedEnvelope, e.TagLen, TagSize*8)
+	case e.AAD != "" && e.AAD != AADBound:
+		return fmt.Errorf("%w: additional-data scheme %q is not supported (want %s)", ErrMalformedEnvelope, e.AAD, AADBound)
 	}
 	return nil
 }

@@ -20,6 +20,10 @@ const (
 	CEKAlgAESGCM     = "AES/GCM/NoPadding"
 	WrapAlgRSAOAEP   = "RSA-OAEP-SHA256"
 	WrapAlgAESGCMKEK = "A256GCMKW"
+
+	// AADBound marks an envelope whose content was sealed by [SealBound]:
+	// opening it needs the same additional data.
+	AADBound = "bound-v1"
 )
 
 // Errors returned by [Open] and the identities. Test with errors.Is.
@@ -54,8 +58,28 @@ type Identity interface {
 }
 
 // Seal encrypts plaintext for r with a fresh CEK and IV and returns the body
-// (ciphertext || tag) and the envelope needed to open it.
+// (ciphertext || tag) and the envelope needed to open it. It uses no
+// additional data: this is the documented format of customer-key artifacts.
 func Seal(r Recipient, plaintext []byte) (body []byte, env Envelope, err error) {
+	return sealAAD(r, plaintext, nil)
+}
+
+// SealBound is [Seal] with aad as the content's GCM additional data, binding
+// the body to a place (for example the identity of the object it is stored
+// as). aad is not stored; the envelope records [AADBound], so that only
+// [OpenBound] with the same aad opens it. Use it for what the server seals
+// with its own key, never for customer-key artifacts (whose documented
+// format has no additional data).
+func SealBound(r Recipient, plaintext, aad []byte) (body []byte, env Envelope, err error) {
+	if len(aad) == 0 {
+		return nil, Envelope{}, errors.New("sealing bound content: the additional data is empty")
+	}
+	body, env, err = sealAAD(r, plaintext, aad)
+	env.AAD = AADBound
+	return body, env, err
+}
+
+func sealAAD(r Recipient, plaintext, aad []byte) (body []byte, env Envelope, err error) {
 	var cek [CEKSize]byte
 	iv := make([]byte, IVSize)
 	rand.Read(cek[:]) // crypto/rand.Read never fails.
@@ -66,7 +90,7 @@ func Seal(r Recipient, plaintext []byte) (body []byte, env Envelope, err error) 
 	if err != nil {
 		return nil, Envelope{}, err
 	}
-	body = aead.Seal(make([]byte, 0, len(plaintext)+TagSize), iv, plaintext, nil)
+	body = aead.Seal(make([]byte, 0, len(plaintext)+TagSize), iv, plaintext, aad)
 
 	w, err := r.Wrap(cek[:])
 	if err != nil {
@@ -84,7 +108,30 @@ func Seal(r Recipient, plaintext []byte) (body []byte, env Envelope, err error) 
 }
 
 // Open unwraps the CEK of env with id and decrypts body (ciphertext || tag).
+// It refuses content sealed by [SealBound] (see [OpenBound]).
 func Open(id Identity, body []byte, env Envelope) ([]byte, error) {
+	if env.AAD != "" {
+		return nil, fmt.Errorf("%w: the content is bound to its place (%s=%s); open it with its additional data", ErrMalformedEnvelope, MetaAAD, env.AAD)
+	}
+	return openAAD(id, body, env, nil)
+}
+
+// OpenBound opens what [SealBound] sealed with aad. Content sealed by [Seal]
+// (an envelope without [AADBound], as earlier versions wrote) opens without
+// additional data, aad unused: the caller must accept that such content is
+// not bound to its place. Content sealed with other additional data fails
+// with [ErrAuthentication].
+func OpenBound(id Identity, body []byte, env Envelope, aad []byte) ([]byte, error) {
+	if env.AAD == "" {
+		return openAAD(id, body, env, nil)
+	}
+	if len(aad) == 0 {
+		return nil, fmt.Errorf("%w: the content is bound to its place but no additional data was given", ErrAuthentication)
+	}
+	return openAAD(id, body, env, aad)
+}
+
+func openAAD(id Identity, body []byte, env Envelope, aad []byte) ([]byte, error) {
 	if err := env.validate(); err != nil {
 		return nil, err
 	}
@@ -96,7 +143,7 @@ func Open(id Identity, body []byte, env Envelope) ([]byte, error) {
 		return nil, err
 	}
 	defer clear(cek)
-	return openGCM(cek, env.IV, body, nil)
+	return openGCM(cek, env.IV, body, aad)
 }
 
 // openGCM decrypts ciphertext||tag with AES-GCM and a 96-bit nonce.

@@ -122,11 +122,12 @@ $CONVOSEAL_DATABASE, and so on.`,
 			}
 			defer db.Close()
 			token := auth.NewToken()
-			sealed, err := keyring.SealSecret(kek, token)
+			sid := convoseal.NormalizeSID(args[0])
+			sealed, err := keyring.SealAuthToken(kek, sid, token)
 			if err != nil {
 				return err
 			}
-			if err := db.SetAuthToken(cmd.Context(), convoseal.NormalizeSID(args[0]), auth.Hash(token), sealed); err != nil {
+			if err := db.SetAuthToken(cmd.Context(), sid, auth.Hash(token), sealed); err != nil {
 				return fmt.Errorf("account %s: %w", args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "CONVOSEAL_AUTH_TOKEN=%s\n", token)
@@ -149,7 +150,7 @@ func createAccount(ctx context.Context, db *store.DB, kek *seal.KEK, sid, token,
 // newAccount makes an account record: the token's hash for authentication and
 // the token sealed with the KEK for signing its webhooks.
 func newAccount(kek *seal.KEK, sid, token, name string) (*convoseal.Account, error) {
-	sealed, err := keyring.SealSecret(kek, token)
+	sealed, err := keyring.SealAuthToken(kek, sid, token)
 	if err != nil {
 		return nil, err
 	}

@@ -373,7 +373,7 @@ func checkAccount(t *testing.T, db *store.DB, kek *seal.KEK, sid, token, name st
 	if !bytes.Equal(a.AuthTokenHash, auth.Hash(token)) {
 		t.Fatal("stored hash is not the printed token's")
 	}
-	if got, err := keyring.New(kek, nil, db).OpenSecret(a.AuthTokenSealed); err != nil || got != token {
+	if got, err := keyring.New(kek, nil, db).OpenAuthToken(sid, a.AuthTokenSealed); err != nil || got != token {
 		t.Fatalf("sealed token opens to %q, %v", got, err)
 	}
 }

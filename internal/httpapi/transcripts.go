@@ -6,12 +6,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
 	"github.com/convoseal/convoseal/internal/pipeline"
 	"github.com/convoseal/convoseal/internal/store"
@@ -59,6 +61,7 @@ func parseChannel(raw string) (stored json.RawMessage, mediaURL, sourceSID strin
 		if len(mediaURL) > maxMediaURL {
 			return nil, "", "", convoseal.Invalidf("Channel.media_properties.media_url is longer than %d characters", maxMediaURL)
 		}
+		mp["media_url"] = media.MaskURL(mediaURL) // the full URL is kept sealed (sealMediaURL)
 	default:
 		return nil, "", "", convoseal.Invalidf("Channel.media_properties.media_url must be an https:, http: or data: URL")
 	}
@@ -97,11 +100,14 @@ func (s *Server) createTranscript(w http.ResponseWriter, r *http.Request) {
 
 	var src *store.SealedSource
 	if strings.HasPrefix(strings.ToLower(mediaURL), "data:") {
-		if src, err = s.sealInlineSource(ctx, mediaURL); err != nil {
+		if src, err = s.sealInlineSource(ctx, t, mediaURL); err != nil {
 			s.fail(w, r, err, "")
 			return
 		}
 		t.MediaURL = pipeline.SealedSourceURL
+	} else if err := s.sealMediaURL(t); err != nil {
+		s.fail(w, r, err, "")
+		return
 	}
 	err = s.DB.CreateTranscript(ctx, t, src, func(tx *sql.Tx) error { return s.Queue.EnqueueTx(ctx, tx, t.SID) })
 	if err != nil {
@@ -115,7 +121,7 @@ func (s *Server) createTranscript(w http.ResponseWriter, r *http.Request) {
 // key; the store keeps the ciphertext, in the transaction that creates the
 // transcript, until the pipeline has processed it. Its plaintext never
 // reaches the database, the blob store or a job payload.
-func (s *Server) sealInlineSource(ctx context.Context, dataURL string) (*store.SealedSource, error) {
+func (s *Server) sealInlineSource(ctx context.Context, t *convoseal.Transcript, dataURL string) (*store.SealedSource, error) {
 	m, err := s.Fetcher.Fetch(ctx, dataURL)
 	if err != nil {
 		return nil, convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
@@ -126,12 +132,29 @@ func (s *Server) sealInlineSource(ctx context.Context, dataURL string) (*store.S
 	}
 	raw := pipeline.EncodeSource(m)
 	clear(m.Data)
-	body, env, err := seal.Seal(s.Keys.KEK(), raw)
+	body, env, err := s.Keys.Seal(keyring.SourceBinding(t.AccountSID, t.SID), raw)
 	clear(raw)
 	if err != nil {
 		return nil, err
 	}
 	return &store.SealedSource{Body: body, Metadata: env.Metadata()}, nil
+}
+
+// sealMediaURL keeps an http(s) media URL that carries secrets (userinfo, a
+// query or a fragment) sealed with the server key, bound to the transcript,
+// in t.MediaURLSealed, and leaves only its masked form (media.MaskURL) in
+// t.MediaURL, which is stored in plain text and echoed.
+func (s *Server) sealMediaURL(t *convoseal.Transcript) error {
+	masked := media.MaskURL(t.MediaURL)
+	if masked == t.MediaURL {
+		return nil
+	}
+	sealed, err := keyring.SealSecret(s.Keys.KEK(), keyring.MediaURLBinding(t.AccountSID, t.SID), t.MediaURL)
+	if err != nil {
+		return fmt.Errorf("sealing the media URL: %w", err)
+	}
+	t.MediaURL, t.MediaURLSealed = masked, sealed
+	return nil
 }
 
 func (s *Server) transcriptFromPath(w http.ResponseWriter, r *http.Request, name string) *convoseal.Transcript {
@@ -293,8 +316,10 @@ func (s *Server) sentencesArtifact(ctx context.Context, t *convoseal.Transcript,
 	return a, nil
 }
 
-// openArtifact reads and opens a server-sealed artifact.
-func (s *Server) openArtifact(ctx context.Context, a convoseal.Artifact) ([]byte, error) {
+// openArtifact reads and opens a server-sealed artifact of t; it opens only
+// if it was sealed for this place (account, transcript and blob key), or is
+// an unbound artifact of an earlier version.
+func (s *Server) openArtifact(ctx context.Context, t *convoseal.Transcript, a convoseal.Artifact) ([]byte, error) {
 	body, meta, err := s.Blobs.Get(ctx, a.BlobKey)
 	if err != nil {
 		return nil, err
@@ -304,7 +329,10 @@ func (s *Server) openArtifact(ctx context.Context, a convoseal.Artifact) ([]byte
 		return nil, err
 	}
 	start := time.Now()
-	pt, err := seal.Open(s.Keys.ServerIdentity(), body, env)
+	pt, err := s.Keys.Open(keyring.ObjectBinding(t.AccountSID, t.SID, a.BlobKey), body, env)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", a.BlobKey, err)
+	}
 	if s.Metrics != nil && err == nil {
 		s.Metrics.Opens.WithLabelValues("server").Observe(time.Since(start).Seconds())
 	}
@@ -330,7 +358,7 @@ func (s *Server) listSentences(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
-	plain, err := s.openArtifact(r.Context(), a)
+	plain, err := s.openArtifact(r.Context(), t, a)
 	if err != nil {
 		s.fail(w, r, err, "")
 		return
@@ -338,6 +366,9 @@ func (s *Server) listSentences(w http.ResponseWriter, r *http.Request) {
 	var doc convoseal.SentencesDocument
 	err = json.Unmarshal(plain, &doc)
 	clear(plain)
+	if err == nil && doc.TranscriptSID != t.SID {
+		err = fmt.Errorf("%s holds the sentences of another transcript", a.BlobKey)
+	}
 	if err != nil {
 		s.fail(w, r, err, "")
 		return
@@ -439,7 +470,7 @@ func (s *Server) operatorArtifacts(ctx context.Context, t *convoseal.Transcript,
 
 // operatorResultJSON opens a server-sealed operator result and adds its URL.
 func (s *Server) operatorResultJSON(ctx context.Context, t *convoseal.Transcript, a convoseal.Artifact) (json.RawMessage, error) {
-	plain, err := s.openArtifact(ctx, a)
+	plain, err := s.openArtifact(ctx, t, a)
 	if err != nil {
 		return nil, err
 	}
@@ -447,6 +478,9 @@ func (s *Server) operatorResultJSON(ctx context.Context, t *convoseal.Transcript
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(plain, &m); err != nil {
 		return nil, err
+	}
+	if err := checkResultPlace(m, t.SID, a.OperatorSID); err != nil {
+		return nil, fmt.Errorf("%s: %w", a.BlobKey, err)
 	}
 	u, _ := json.Marshal(s.PublicURL + "/v2/Transcripts/" + t.SID + "/OperatorResults/" + a.OperatorSID)
 	m["url"] = u
@@ -457,6 +491,18 @@ func (s *Server) operatorResultJSON(ctx context.Context, t *convoseal.Transcript
 		return nil, err
 	}
 	return bytes.TrimSpace(buf.Bytes()), nil
+}
+
+// checkResultPlace checks that an opened operator result is the one of
+// transcriptSID and operatorSID (an unbound artifact of an earlier version
+// could have been copied from elsewhere).
+func checkResultPlace(m map[string]json.RawMessage, transcriptSID, operatorSID string) error {
+	var tr, op string
+	if json.Unmarshal(m["transcript_sid"], &tr) != nil || tr != transcriptSID ||
+		json.Unmarshal(m["operator_sid"], &op) != nil || op != operatorSID {
+		return errors.New("the stored result belongs to another transcript or operator")
+	}
+	return nil
 }
 
 func (s *Server) fetchOperatorResult(w http.ResponseWriter, r *http.Request) {

@@ -31,12 +31,16 @@ type Keyring struct {
 	keys     PublicKeys
 
 	mu    sync.Mutex
-	cache map[string]*seal.RSARecipient // credential SID → parsed key; keys are immutable
+	cache map[credentialKey]*seal.RSARecipient // parsed keys; keys are immutable
 }
+
+// credentialKey names a public key in the cache: a credential SID is looked
+// up only under the account that registered it.
+type credentialKey struct{ accountSID, credentialSID string }
 
 // New returns a keyring sealing with kek and opening with kek or any of previous.
 func New(kek *seal.KEK, previous []*seal.KEK, keys PublicKeys) *Keyring {
-	k := &Keyring{kek: kek, keys: keys, cache: map[string]*seal.RSARecipient{}}
+	k := &Keyring{kek: kek, keys: keys, cache: map[credentialKey]*seal.RSARecipient{}}
 	for _, p := range previous {
 		k.previous = append(k.previous, p)
 	}
@@ -50,8 +54,9 @@ func (k *Keyring) Recipient(ctx context.Context, accountSID, credentialSID strin
 	if credentialSID == "" {
 		return k.kek, nil
 	}
+	ck := credentialKey{accountSID, credentialSID}
 	k.mu.Lock()
-	r, ok := k.cache[credentialSID]
+	r, ok := k.cache[ck]
 	k.mu.Unlock()
 	if ok {
 		return r, nil
@@ -69,7 +74,7 @@ func (k *Keyring) Recipient(ctx context.Context, accountSID, credentialSID strin
 		return nil, err
 	}
 	k.mu.Lock()
-	k.cache[credentialSID] = r
+	k.cache[ck] = r
 	k.mu.Unlock()
 	return r, nil
 }
@@ -145,22 +150,23 @@ type sealedValue struct {
 	Meta map[string]string `json:"m"`
 }
 
-// SealSecret seals a small server-side secret (an account's auth token) with
-// kek, for OpenSecret.
-func SealSecret(kek *seal.KEK, secret string) (string, error) {
-	body, env, err := seal.Seal(kek, []byte(secret))
+// SealSecret seals a small server-side secret (an account's auth token, a
+// media URL with credentials) with kek, bound to b, for OpenSecret.
+func SealSecret(kek *seal.KEK, b Binding, secret string) (string, error) {
+	body, env, err := seal.SealBound(kek, []byte(secret), b.AAD())
 	if err != nil {
 		return "", err
 	}
-	b, err := json.Marshal(sealedValue{Body: body, Meta: env.Metadata()})
+	raw, err := json.Marshal(sealedValue{Body: body, Meta: env.Metadata()})
 	if err != nil {
 		return "", err
 	}
-	return base64.StdEncoding.EncodeToString(b), nil
+	return base64.StdEncoding.EncodeToString(raw), nil
 }
 
-// OpenSecret opens a value made by SealSecret with the current or a previous KEK.
-func (k *Keyring) OpenSecret(sealed string) (string, error) {
+// OpenSecret opens a value made by SealSecret for b with the current or a
+// previous KEK. A value sealed by an earlier version (not bound) also opens.
+func (k *Keyring) OpenSecret(b Binding, sealed string) (string, error) {
 	if sealed == "" {
 		return "", errors.New("no sealed secret stored")
 	}
@@ -176,7 +182,7 @@ func (k *Keyring) OpenSecret(sealed string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pt, err := seal.Open(k.ServerIdentity(), v.Body, env)
+	pt, err := k.Open(b, v.Body, env)
 	if err != nil {
 		return "", err
 	}

@@ -396,7 +396,7 @@ func redactValue(v any) any {
 // sealAndStore seals plaintext for recipient and stores it under key.
 func (p *Pipeline) sealAndStore(ctx context.Context, t *convoseal.Transcript, r seal.Recipient, key string, plaintext []byte) (convoseal.Artifact, error) {
 	start := time.Now()
-	body, env, err := seal.Seal(r, plaintext)
+	body, env, err := sealFor(r, t, key, plaintext)
 	if err != nil {
 		return convoseal.Artifact{}, fmt.Errorf("sealing %s: %w", key, err)
 	}
@@ -421,6 +421,10 @@ func (p *Pipeline) loadMedia(ctx context.Context, t *convoseal.Transcript, blobS
 	if t.MediaURL == SealedSourceURL {
 		body, meta, fromBlob, err := p.sealedSource(ctx, t)
 		*blobSource = fromBlob
+		bind := keyring.SourceBinding(t.AccountSID, t.SID)
+		if fromBlob {
+			bind = keyring.ObjectBinding(t.AccountSID, t.SID, SourceKey(t.AccountSID, t.SID))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -428,13 +432,17 @@ func (p *Pipeline) loadMedia(ctx context.Context, t *convoseal.Transcript, blobS
 		if err != nil {
 			return nil, &permanentError{reason: "the stored media's envelope is damaged"}
 		}
-		raw, err := seal.Open(p.Keys.ServerIdentity(), body, env)
+		raw, err := p.Keys.Open(bind, body, env)
 		if err != nil {
 			return nil, &permanentError{reason: "the stored media cannot be opened with the server key"}
 		}
 		return DecodeSource(raw)
 	}
-	m, err := p.Fetcher.Fetch(ctx, t.MediaURL)
+	mediaURL, err := p.fetchURL(t)
+	if err != nil {
+		return nil, err
+	}
+	m, err := p.Fetcher.Fetch(ctx, mediaURL)
 	if err != nil {
 		if transient(err) {
 			return nil, err

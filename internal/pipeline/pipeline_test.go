@@ -117,7 +117,8 @@ func TestProcessSealedSource(t *testing.T) {
 		}
 		wantSentence := func(tr *convoseal.Transcript) {
 			t.Helper()
-			body, meta, err := local.Get(ctx, SentencesKey(acct.SID, tr.SID, false))
+			key := SentencesKey(acct.SID, tr.SID, false)
+			body, meta, err := local.Get(ctx, key)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ func TestProcessSealedSource(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plain, err := seal.Open(kek, body, env)
+			plain, err := p.Keys.Open(keyring.ObjectBinding(acct.SID, tr.SID, key), body, env)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -76,7 +76,7 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) e
 	if err != nil {
 		return err
 	}
-	token, err := w.p.Keys.OpenSecret(acct.AuthTokenSealed)
+	token, err := w.p.Keys.OpenAuthToken(acct.SID, acct.AuthTokenSealed)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("account %s has no usable signing token: %w", acct.SID, err))
 	}

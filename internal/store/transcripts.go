@@ -13,14 +13,14 @@ import (
 )
 
 const transcriptCols = `sid, account_sid, service_sid, status, channel, media_url, source_sid, data_logging, language_code, customer_key,
-	media_start_time, duration, redaction, encryption_credential_sid, failure_reason, date_created, date_updated`
+	media_start_time, duration, redaction, encryption_credential_sid, failure_reason, date_created, date_updated, media_url_sealed`
 
 func scanTranscript(s rowScanner) (*convoseal.Transcript, error) {
 	var t convoseal.Transcript
 	var channel, created, updated string
 	var start, cred sql.NullString
 	if err := s.Scan(&t.SID, &t.AccountSID, &t.ServiceSID, &t.Status, &channel, &t.MediaURL, &t.SourceSID, &t.DataLogging, &t.LanguageCode,
-		&t.CustomerKey, &start, &t.Duration, &t.Redaction, &cred, &t.FailureReason, &created, &updated); err != nil {
+		&t.CustomerKey, &start, &t.Duration, &t.Redaction, &cred, &t.FailureReason, &created, &updated, &t.MediaURLSealed); err != nil {
 		return nil, err
 	}
 	t.Channel = []byte(channel)
@@ -83,9 +83,9 @@ func (db *DB) CreateTranscript(ctx context.Context, t *convoseal.Transcript, src
 		if t.MediaStartTime != nil {
 			start = fmtTime(*t.MediaStartTime)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO transcripts (`+transcriptCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO transcripts (`+transcriptCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.SID, t.AccountSID, t.ServiceSID, t.Status, string(t.Channel), t.MediaURL, t.SourceSID, t.DataLogging, t.LanguageCode, t.CustomerKey,
-			start, t.Duration, t.Redaction, nullable(t.EncryptionCredentialSID), t.FailureReason, fmtTime(now), fmtTime(now))
+			start, t.Duration, t.Redaction, nullable(t.EncryptionCredentialSID), t.FailureReason, fmtTime(now), fmtTime(now), t.MediaURLSealed)
 		if err != nil {
 			return err
 		}
