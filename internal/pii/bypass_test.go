@@ -68,3 +68,16 @@ func TestDetectOffsetsIntoOriginal(t *testing.T) {
 		t.Errorf("spans %q %q", spans[0].Text, spans[1].Text)
 	}
 }
+
+// TestDetectEachAcrossSentences: a value detected in one sentence is
+// redacted where it later stands alone, as a whole word only.
+func TestDetectEachAcrossSentences(t *testing.T) {
+	texts := []string{"Hi, my name is Anna Kowalski.", "Thanks Anna, and Kowalski is spelled K-O-W.", "Annabel is my sister."}
+	got := DetectEach(texts)
+	want := []string{"Hi, my name is [PERSON].", "Thanks [PERSON], and [PERSON] is spelled K-O-W.", "Annabel is my sister."}
+	for i := range texts {
+		if r := RedactSpans(texts[i], got[i]); r != want[i] {
+			t.Errorf("text %d: %q, want %q", i, r, want[i])
+		}
+	}
+}
