@@ -40,27 +40,35 @@ func DetectEach(texts []string) [][]Span {
 	if len(vals) == 0 {
 		return out
 	}
+	// Index the values by their first three bytes, longest first, so that
+	// each text is scanned once whatever the number of values; the caps
+	// bound the work on a conversation crafted to hold very many values
+	// (every sentence is still redacted on its own).
 	sort.SliceStable(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
+	index := map[string][]string{}
+	for n, v := range vals {
+		if n == maxPropagated {
+			break
+		}
+		if k := v[:min(len(v), 3)]; len(v) >= 3 && len(index[k]) < maxPerPrefix {
+			index[k] = append(index[k], v)
+		}
+	}
 	for i, t := range texts {
 		used := make([]bool, len(t))
 		for _, s := range out[i] {
 			claim(used, s.Start, s.End)
 		}
 		added := false
-		for _, v := range vals {
-			for from := 0; from < len(t); {
-				k := strings.Index(t[from:], v)
-				if k < 0 {
+		for st := 0; st+3 <= len(t); st++ {
+			for _, v := range index[t[st:st+3]] {
+				en := st + len(v)
+				if strings.HasPrefix(t[st:], v) && wordEdge(t, st, en) && claim(used, st, en) {
+					out[i] = append(out[i], Span{Start: st, End: en, Type: types[v], Text: v})
+					added = true
+					st = en - 1
 					break
 				}
-				st, en := from+k, from+k+len(v)
-				from = st + 1
-				if !wordEdge(t, st, en) || !claim(used, st, en) {
-					continue
-				}
-				out[i] = append(out[i], Span{Start: st, End: en, Type: types[v], Text: v})
-				added = true
-				from = en
 			}
 		}
 		if added {
@@ -69,6 +77,13 @@ func DetectEach(texts []string) [][]Span {
 	}
 	return out
 }
+
+// Bounds of DetectEach's propagation: the most values carried across
+// sentences, and the most values sharing their first three bytes.
+const (
+	maxPropagated = 10000
+	maxPerPrefix  = 16
+)
 
 // wordEdge reports whether text[st:en] is not glued to a letter or digit on
 // either side.
