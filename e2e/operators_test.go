@@ -349,8 +349,9 @@ func TestAutoRedaction(t *testing.T) {
 		t.Errorf("default variant is not redacted")
 	}
 	pr, rr := decryptResults(t, s, kf.Private, *tr.Sid, false)[piiOp], decryptResults(t, s, kf.Private, *tr.Sid, true)[piiOp]
-	if !contains(pr.ExtractResults["EMAIL"], "jane.doe@example.com") || contains(rr.ExtractResults["EMAIL"], "jane.doe@example.com") ||
-		!contains(rr.ExtractResults["EMAIL"], "[EMAIL]") {
+	// The redacted result is the operator run on the redacted text: it
+	// finds no PII there (TestRedactedArtifactsHoldNoPII covers the rest).
+	if !contains(pr.ExtractResults["EMAIL"], "jane.doe@example.com") || len(rr.ExtractResults) != 0 {
 		t.Errorf("PII operator result variants: unredacted %v, redacted %v", pr.ExtractResults, rr.ExtractResults)
 	}
 	for _, m := range []string{"jane.doe@example.com", "555-0132"} {

@@ -1,10 +1,14 @@
 package pii
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
-// digitRunRE matches runs of digit groups separated by single spaces or
-// dashes, e.g. "4111 1111 1111 1111" or "3782-822463-10005".
-var digitRunRE = regexp.MustCompile(`\d+(?:[ \-]\d+)*`)
+// digitRunRE matches runs of digit groups separated by single spaces,
+// dashes, dots or slashes, e.g. "4111 1111 1111 1111", "3782-822463-10005"
+// or "4111.1111.1111.1111".
+var digitRunRE = regexp.MustCompile(`\d+(?:[ .\-/]\d+)*`)
 
 // luhnValid reports whether digits (ASCII digits only) passes the Luhn
 // (mod 10) check used by payment cards. Strings with non-digits or fewer
@@ -134,5 +138,5 @@ func detectCards(text string, out []Span) []Span {
 // numericRightOKCard accepts a card that ends at a group boundary inside a
 // longer run: the next character is a separator.
 func numericRightOKCard(text string, e int) bool {
-	return e < len(text) && (text[e] == ' ' || text[e] == '-')
+	return e < len(text) && strings.IndexByte(" -./", text[e]) >= 0
 }

@@ -252,6 +252,10 @@ func detectPersons(text string, out []Span) []Span {
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if !isCapWord(t.text) {
+			if last := lowerName(text, toks, i); last >= 0 {
+				out = addSpan(out, text, t.start, nameEnd(toks[last]), Person)
+				i = last
+			}
 			continue
 		}
 		known := firstNames[stripPossessive(t.lower)]
@@ -290,4 +294,66 @@ func detectPersons(text string, out []Span) []Span {
 		i = last
 	}
 	return out
+}
+
+// lowerCues are the strong cues after which a lower-case word is taken as
+// a name ("my name is maria garcia"); a lone "name" or "full name" is too
+// weak for that.
+var lowerCues = [][]string{
+	{"my", "name", "is"}, {"my", "name's"}, {"name", "is"}, {"name's"}, {"names", "is"},
+	{"my", "full", "name", "is"}, {"name", "on", "the", "account", "is"}, {"you", "can", "call", "me"},
+	{"surname", "is"}, {"last", "name", "is"}, {"first", "name", "is"},
+}
+
+// notLowerName are lower-case words that follow a name cue in ordinary
+// speech ("my name is spelled …") and are not in stopWords.
+var notLowerName = wordSet(`spelled listed wrong misspelled still already also actually going
+	correct really right different same missing written printed changed showing back later
+	tomorrow tonight anytime whenever again soon now today sometime instead directly`)
+
+// lowerName returns the index of the last token of a lower-case name
+// starting at token i, or -1: after a strong cue any lower-case word that is
+// not a stop word, after a self cue ("this is", "i'm") a known first name or
+// a word followed by "speaking", "here" or "calling".
+func lowerName(text string, toks []token, i int) int {
+	t := toks[i]
+	if !lowerNameWord(t) {
+		return -1
+	}
+	switch {
+	case cueEndsAt(text, toks, i, lowerCues):
+		return extendLower(text, toks, i, 2)
+	case cueEndsAt(text, toks, i, selfCues):
+		l := extendLower(text, toks, i, 2)
+		if firstNames[stripPossessive(t.lower)] || followedBy(text, toks, l+1, "speaking", "here", "calling") {
+			return l
+		}
+	}
+	return -1
+}
+
+// lowerNameWord reports whether tok may be a word of a lower-case name: at
+// least two letters, none upper case, and not a stop word.
+func lowerNameWord(tok token) bool {
+	if utf8.RuneCountInString(tok.text) < 2 || tok.text != tok.lower {
+		return false
+	}
+	w := stripPossessive(tok.lower)
+	return !stopWords[w] && !notLowerName[w] && !titles[w]
+}
+
+// extendLower is extendName for lower-case names: up to maxExtra further
+// name words (lower-case or capitalised) joined by single spaces.
+func extendLower(text string, toks []token, i, maxExtra int) int {
+	last := i
+	for n := 0; n < maxExtra && last+1 < len(toks); n++ {
+		if strings.HasSuffix(toks[last].lower, "'s") || !onlySpace(text[toks[last].end:toks[last+1].start]) {
+			break
+		}
+		if nx := toks[last+1]; !lowerNameWord(nx) && !nameWord(nx) {
+			break
+		}
+		last++
+	}
+	return last
 }

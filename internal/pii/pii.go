@@ -79,10 +79,24 @@ var detectors = []func(text string, out []Span) []Span{
 // occurrence of exactly the same text is reported too (with the same type),
 // so that a value found once in context is never left readable elsewhere in
 // the same text.
+//
+// Matching runs on a normalised view of text (see normalize): look-alike
+// digits and letters, invisible format characters and spelled-out digits do
+// not hide a value. Spans always index text itself and Text is the original
+// bytes.
 func Detect(text string) []Span {
 	if text == "" {
 		return nil
 	}
+	v := normalize(text)
+	if v == nil {
+		return detect(text)
+	}
+	return v.mapSpans(text, detect(v.text))
+}
+
+// detect runs the detectors on text as it is.
+func detect(text string) []Span {
 	var cands []Span
 	for _, d := range detectors {
 		cands = d(text, cands)

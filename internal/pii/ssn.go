@@ -4,8 +4,8 @@ import "regexp"
 
 // SSN expressions.
 var (
-	// ssnRE matches AAA-GG-SSSS with dashes or spaces.
-	ssnRE = regexp.MustCompile(`\b(\d{3})([ \-])(\d{2})([ \-])(\d{4})\b`)
+	// ssnRE matches AAA-GG-SSSS with dashes, spaces or dots.
+	ssnRE = regexp.MustCompile(`\b(\d{3})([ .\-])(\d{2})([ .\-])(\d{4})\b`)
 	// ssnPlainRE matches nine-digit runs, accepted only after an SSN cue.
 	ssnPlainRE = regexp.MustCompile(`\b\d{9}\b`)
 )

@@ -25,7 +25,6 @@ import (
 	"github.com/convoseal/convoseal/internal/media"
 	"github.com/convoseal/convoseal/internal/metrics"
 	"github.com/convoseal/convoseal/internal/operators"
-	"github.com/convoseal/convoseal/internal/pii"
 	"github.com/convoseal/convoseal/internal/store"
 	"github.com/convoseal/convoseal/seal"
 )
@@ -216,11 +215,13 @@ func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript, blobSou
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := w.write(ctx, convoseal.ArtifactSentences, "", plain, redactSentences); err != nil {
+	red := &redactor{sentences: sentences} // redacted variants come from redacted text only (redact.go)
+	if err := w.write(ctx, convoseal.ArtifactSentences, "", plain, red.sentencesDoc(t.SID)); err != nil {
 		return nil, 0, err
 	}
 
-	// Operators, each on the unredacted conversation.
+	// Operators, each on the unredacted conversation (and, for the redacted
+	// variant, again on the redacted one).
 	ops, err := p.DB.ServiceOperators(ctx, t.ServiceSID)
 	if err != nil {
 		return nil, 0, err
@@ -236,7 +237,7 @@ func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript, blobSou
 		if err != nil {
 			return nil, 0, err
 		}
-		if err := w.write(ctx, convoseal.ArtifactOperatorResult, op.SID, plain, redactJSON); err != nil {
+		if err := w.write(ctx, convoseal.ArtifactOperatorResult, op.SID, plain, p.redactedResult(ctx, op, red, conv)); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -344,53 +345,6 @@ func (w *artifactWriter) clear() {
 // sealed with the server key, apart from the customer's artifacts.
 func DataLoggingPrefix(accountSID, transcriptSID string) string {
 	return "datalogging/" + accountSID + "/" + transcriptSID + "/"
-}
-
-// redactSentences replaces PII in every sentence's text (and drops the word
-// timings, which would repeat it).
-func redactSentences(plain []byte) ([]byte, error) {
-	var doc convoseal.SentencesDocument
-	if err := json.Unmarshal(plain, &doc); err != nil {
-		return nil, err
-	}
-	for i := range doc.Sentences {
-		s := &doc.Sentences[i]
-		red := pii.Redact(s.Transcript)
-		if red != s.Transcript {
-			s.Transcript = red
-			s.Words = nil
-		}
-	}
-	return json.Marshal(doc)
-}
-
-// redactJSON replaces PII in every string value of an operator result.
-func redactJSON(plain []byte) ([]byte, error) {
-	var v any
-	if err := json.Unmarshal(plain, &v); err != nil {
-		return nil, err
-	}
-	return json.Marshal(redactValue(v))
-}
-
-func redactValue(v any) any {
-	switch x := v.(type) {
-	case string:
-		return pii.Redact(x)
-	case []any:
-		for i := range x {
-			x[i] = redactValue(x[i])
-		}
-	case map[string]any:
-		for k, e := range x {
-			switch k {
-			case "operator_sid", "transcript_sid", "operator_type", "name", "status", "label", "predicted_label":
-				continue // identifiers and labels, never PII
-			}
-			x[k] = redactValue(e)
-		}
-	}
-	return v
 }
 
 // sealAndStore seals plaintext for recipient and stores it under key.
