@@ -237,7 +237,7 @@ func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript, blobSou
 		if err != nil {
 			return nil, 0, err
 		}
-		if err := w.write(ctx, convoseal.ArtifactOperatorResult, op.SID, plain, p.redactedResult(ctx, op, red, conv)); err != nil {
+		if err := w.write(ctx, convoseal.ArtifactOperatorResult, op.SID, plain, p.redactedResult(ctx, op, red, conv, deps)); err != nil {
 			return nil, 0, err
 		}
 	}

@@ -44,11 +44,11 @@ func (r *redactor) sentencesDoc(transcriptSID string) func([]byte) ([]byte, erro
 
 // redactedResult returns the redact function of op's result: op run on the
 // redacted copy of conv, with a final redaction pass over its strings.
-func (p *Pipeline) redactedResult(ctx context.Context, op *convoseal.Operator, r *redactor, conv *operators.Conversation) func([]byte) ([]byte, error) {
+func (p *Pipeline) redactedResult(ctx context.Context, op *convoseal.Operator, r *redactor, conv *operators.Conversation, deps operators.Deps) func([]byte) ([]byte, error) {
 	return func([]byte) ([]byte, error) {
 		red := *conv
 		red.Sentences = r.redacted()
-		plain, err := json.Marshal(p.runOperator(ctx, op, &red))
+		plain, err := json.Marshal(p.runOperator(ctx, op, &red, deps))
 		if err != nil {
 			return nil, fmt.Errorf("encoding redacted result: %w", err)
 		}

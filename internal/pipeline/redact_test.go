@@ -94,7 +94,7 @@ func TestProcessRedactedVariants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plain, err := seal.Open(kek, body, env)
+		plain, err := seal.OpenBound(kek, body, env, keyring.ObjectBinding(acct.SID, tr.SID, key).AAD())
 		if err != nil {
 			t.Fatal(err)
 		}
