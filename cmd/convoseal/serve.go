@@ -278,7 +278,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
-		go queue.SweepEvery(ctx, p, time.Minute, log) // transcripts whose job River gave up on
+		go queue.SweepEvery(ctx, p, time.Minute, log)         // transcripts whose job River gave up on
 		go p.SweepBlobsEvery(ctx, pipeline.BlobSweepInterval) // objects of transcripts that no longer exist
 	}
 	serveErr := make(chan error, 1)
