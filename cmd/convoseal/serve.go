@@ -278,8 +278,9 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
-		go queue.SweepEvery(ctx, p, time.Minute, log)         // transcripts whose job River gave up on
-		go p.SweepBlobsEvery(ctx, pipeline.BlobSweepInterval) // objects of transcripts that no longer exist
+		go queue.SweepEvery(ctx, p, time.Minute, log) // transcripts whose job River gave up on
+		// Objects of transcripts that no longer exist (a failed or interrupted deletion).
+		go p.SweepBlobsEvery(ctx, pipeline.BlobSweepInterval)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
