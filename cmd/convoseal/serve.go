@@ -284,6 +284,8 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 			return err
 		}
 		go queue.SweepEvery(ctx, p, time.Minute, log) // transcripts whose job River gave up on
+		// Objects of transcripts that no longer exist (a failed or interrupted deletion).
+		go p.SweepBlobsEvery(ctx, pipeline.BlobSweepInterval)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

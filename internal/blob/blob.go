@@ -43,6 +43,12 @@ type Store interface {
 	// List returns the keys that start with prefix (all keys for ""),
 	// sorted.
 	List(ctx context.Context, prefix string) ([]string, error)
+	// Walk calls fn for each object whose key starts with prefix (every
+	// object for ""), in the order of List, with its last modification
+	// time, without holding the whole listing in memory. It stops at, and
+	// returns, the first error of fn. fn may change the store; an object
+	// added or deleted during the walk may or may not be visited.
+	Walk(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
 	// Location returns a URL from which the object can be downloaded,
 	// without other credentials, until expiry (0 < expiry <=
 	// [MaxLocationExpiry]). It does not check that the object exists. A GET
@@ -52,6 +58,14 @@ type Store interface {
 	Location(ctx context.Context, key string, expiry time.Duration) (string, error)
 	// Ping reports whether the store is usable (for /readyz).
 	Ping(ctx context.Context) error
+}
+
+// ObjectInfo describes a stored object, for [Store.Walk].
+type ObjectInfo struct {
+	Key string
+	// Modified is when the object was last written (by the store's clock,
+	// to the second or better).
+	Modified time.Time
 }
 
 var (

@@ -21,7 +21,7 @@ const PathPrefix = "/blobs/"
 // Query parameters of a [Local.Location] URL.
 const (
 	ExpiresParam   = "X-Convoseal-Expires"   // Unix time (seconds) after which the URL is refused
-	SignatureParam = "X-Convoseal-Signature" // base64url(HMAC-SHA256(key, "GET\n"+key+"\n"+expires)), unpadded
+	SignatureParam = "X-Convoseal-Signature" // base64url(HMAC-SHA256(key, "GET\n"+key+"\n"+expires)), unpadded, canonical
 )
 
 // Location implements [Store.Location]. The URL is
@@ -69,7 +69,10 @@ const (
 // Handler returns the HTTP handler serving GET and HEAD of the URLs made by
 // [Local.Location], at paths beginning with [PathPrefix].
 //
-// A request whose signature does not match, or which has expired, gets 403
+// A request whose signature does not match, which has expired, or which is
+// not spelled exactly as Location wrote it (one URL has one spelling: no
+// padding or unused bits in the signature, no percent-encoding, no other
+// parameters) gets 403
 // with an S3-style XML error (code AccessDenied, message "The request
 // signature we calculated does not match…" or "Request has expired"); a
 // missing object 404 (NoSuchKey); another method 405. Success is 200 with the
@@ -87,18 +90,24 @@ func (l *Local) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", msgMethod)
 		return
 	}
-	key, ok := strings.CutPrefix(r.URL.Path, PathPrefix)
+	// The key as sent: keys need no escaping, so a percent-encoded spelling
+	// (such as %2F for "/") is not the signed key and fails the signature.
+	key, ok := strings.CutPrefix(r.URL.EscapedPath(), PathPrefix)
 	if !ok {
 		writeError(w, http.StatusNotFound, "NoSuchKey", msgNoSuchKey)
 		return
 	}
-	q := r.URL.Query()
-	expires, sig := q.Get(ExpiresParam), q.Get(SignatureParam)
-	if expires == "" || sig == "" {
-		writeError(w, http.StatusForbidden, "AccessDenied", msgMissingParams)
+	expires, sig, canonical := parseQuery(r.URL.RawQuery)
+	if !canonical {
+		q := r.URL.Query()
+		if q.Get(ExpiresParam) == "" || q.Get(SignatureParam) == "" {
+			writeError(w, http.StatusForbidden, "AccessDenied", msgMissingParams)
+			return
+		}
+		writeError(w, http.StatusForbidden, "SignatureDoesNotMatch", msgSignature)
 		return
 	}
-	got, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(sig, "="))
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil || !hmac.Equal(got, l.mac(key, expires)) {
 		writeError(w, http.StatusForbidden, "SignatureDoesNotMatch", msgSignature)
 		return
@@ -140,6 +149,24 @@ func (l *Local) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// Headers are gone; the short body tells the client.
 		l.logError(r, key, err)
 	}
+}
+
+// parseQuery splits a query string spelled exactly as [Local.Location]
+// writes it, "X-Convoseal-Expires=<expires>&X-Convoseal-Signature=<sig>", with
+// neither value empty; ok is false for any other spelling (reordered,
+// repeated, extra or percent-encoded parameters). The values are returned as
+// sent: the signature covers expires as written, and sig must then decode
+// strictly, so that one Location has one spelling.
+func parseQuery(raw string) (expires, sig string, ok bool) {
+	rest, ok := strings.CutPrefix(raw, ExpiresParam+"=")
+	if !ok {
+		return "", "", false
+	}
+	expires, sig, ok = strings.Cut(rest, "&"+SignatureParam+"=")
+	if !ok || expires == "" || sig == "" || strings.ContainsAny(expires, "&%") {
+		return "", "", false
+	}
+	return expires, sig, true
 }
 
 func (l *Local) logError(r *http.Request, key string, err error) {

@@ -323,3 +323,63 @@ func TestDownloadCorrupt(t *testing.T) {
 		t.Errorf("corrupt object: status %d, body %q", resp.StatusCode, body)
 	}
 }
+
+// TestDownloadOnlyCanonicalSpelling: a Location has exactly one spelling.
+// Variants that decode to the same signature, key and expiry (a flipped
+// unused low bit in the last base64 character, padding, percent-encoding,
+// reordered, repeated or extra parameters) are refused with 403.
+func TestDownloadOnlyCanonicalSpelling(t *testing.T) {
+	s := newServed(t)
+	if err := s.l.Put(t.Context(), testKey, []byte("ciphertext"), testMeta); err != nil {
+		t.Fatal(err)
+	}
+	u := s.location(t, testKey, time.Hour)
+	if resp, body := s.do(t, http.MethodGet, u); resp.StatusCode != http.StatusOK {
+		t.Fatalf("canonical location: status %d (%q)", resp.StatusCode, body)
+	}
+	base, query, _ := strings.Cut(u, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, sig := q.Get(ExpiresParam), q.Get(SignatureParam)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, sig[len(sig)-1])
+	lowBit := sig[:len(sig)-1] + string(alphabet[last^1]) // 32 bytes: the last character's two low bits are unused
+	if got, err := base64.RawURLEncoding.DecodeString(lowBit); err != nil || string(got) != string(mustDecode(t, sig)) {
+		t.Fatalf("the flipped-bit variant does not decode to the same signature: %v", err)
+	}
+	pct := func(c byte) string { return "%" + strings.ToUpper(strconv.FormatInt(int64(c), 16)) }
+	slash := strings.LastIndexByte(base, '/')
+	e, g := ExpiresParam+"=", "&"+SignatureParam+"="
+	variants := map[string]string{
+		"flipped low bit":            base + "?" + e + exp + g + lowBit,
+		"trailing =":                 base + "?" + e + exp + g + sig + "=",
+		"trailing %3D":               base + "?" + e + exp + g + sig + "%3D",
+		"%2F for / in the key":       base[:slash] + "%2F" + base[slash+1:] + "?" + e + exp + g + sig,
+		"percent-encoded key byte":   base[:slash+1] + pct(base[slash+1]) + base[slash+2:] + "?" + e + exp + g + sig,
+		"percent-encoded sig byte":   base + "?" + e + exp + g + pct(sig[0]) + sig[1:],
+		"percent-encoded param name": base + "?" + "X-Convoseal%2DExpires=" + exp + g + sig,
+		"parameters swapped":         base + "?" + SignatureParam + "=" + sig + "&" + e + exp,
+		"signature repeated":         base + "?" + e + exp + g + sig + g + sig,
+		"extra parameter":            base + "?" + e + exp + g + sig + "&x=1",
+		"extra parameter first":      base + "?x=1&" + e + exp + g + sig,
+	}
+	for name, v := range variants {
+		resp, body := s.do(t, http.MethodGet, v)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s (%s): status %d, want 403", name, strings.TrimPrefix(v, s.srv.URL), resp.StatusCode)
+			continue
+		}
+		checkError(t, name, resp, body, "signature")
+	}
+}
+
+func mustDecode(t *testing.T, sig string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.Strict().DecodeString(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -196,12 +196,7 @@ func (s *Server) deleteTranscript(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
-	if err := errors.Join(s.Blobs.DeletePrefix(r.Context(), pipeline.TranscriptPrefix(t.AccountSID, t.SID)),
-		s.Blobs.DeletePrefix(r.Context(), pipeline.DataLoggingPrefix(t.AccountSID, t.SID))); err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	if err := s.DB.DeleteTranscript(r.Context(), t.AccountSID, t.SID); err != nil {
+	if err := pipeline.DeleteTranscript(r.Context(), s.DB, s.Blobs, s.Log, t.AccountSID, t.SID); err != nil {
 		s.fail(w, r, err, "/v2/Transcripts/"+t.SID)
 		return
 	}

@@ -25,6 +25,20 @@ const (
 type WebhookArgs struct {
 	TranscriptSID string `json:"transcript_sid"`
 	Status        string `json:"status"`
+	// Timestamp is when the event happened (RFC 3339, UTC), fixed when the
+	// job is enqueued so that every attempt sends the same Timestamp and
+	// hence the same idempotency token. Jobs enqueued by earlier versions
+	// lack it; their job's creation time stands in.
+	Timestamp string `json:"timestamp,omitempty"`
+}
+
+// eventTimestamp is the event's Timestamp parameter, the same on every
+// attempt of the job.
+func eventTimestamp(job *river.Job[WebhookArgs]) string {
+	if job.Args.Timestamp != "" {
+		return job.Args.Timestamp
+	}
+	return job.CreatedAt.UTC().Format(time.RFC3339)
 }
 
 // Kind implements river.JobArgs.
@@ -90,7 +104,7 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) e
 		"TranscriptSid": t.SID,
 		"Status":        job.Args.Status,
 		"EventType":     event,
-		"Timestamp":     time.Now().UTC().Format(time.RFC3339),
+		"Timestamp":     eventTimestamp(job),
 	}
 	if t.CustomerKey != "" {
 		params["CustomerKey"] = t.CustomerKey // the customer's own reference, not content
@@ -111,6 +125,6 @@ func (q *Queue) NotifyTx(ctx context.Context, tx *sql.Tx, t *convoseal.Transcrip
 	if err != nil || url == "" || method == "NULL" {
 		return err
 	}
-	_, err = q.client.InsertTx(ctx, tx, WebhookArgs{TranscriptSID: t.SID, Status: status}, nil)
+	_, err = q.client.InsertTx(ctx, tx, WebhookArgs{TranscriptSID: t.SID, Status: status, Timestamp: time.Now().UTC().Format(time.RFC3339)}, nil)
 	return err
 }

@@ -90,6 +90,8 @@ type Event struct {
 	AccountSID string
 	// Params are the event's parameters: TranscriptSid, ServiceSid,
 	// AccountSid, Status, EventType, Timestamp. Never transcript content.
+	// The idempotency token is derived from them, so every attempt of one
+	// event must carry the same Params (the same Timestamp included).
 	Params map[string]string
 }
 

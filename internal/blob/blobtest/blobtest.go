@@ -46,6 +46,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) blob.Store, skip ...str
 		{"Delete", testDelete},
 		{"NestedKeys", testNestedKeys},
 		{"List", testList},
+		{"Walk", testWalk},
 		{"DeletePrefix", testDeletePrefix},
 		{"InvalidKeys", testInvalidKeys},
 		{"InvalidMetadata", testInvalidMetadata},
@@ -268,6 +269,93 @@ func testList(t *testing.T, s blob.Store) {
 	mustList(t, s, "AC00000000000000000000000000000003")
 	mustList(t, s, keyA+"/")
 	mustList(t, s, ".", "._-/x.y")
+}
+
+// walk returns what Walk(prefix) visits.
+func walk(t *testing.T, s blob.Store, prefix string) []blob.ObjectInfo {
+	t.Helper()
+	var got []blob.ObjectInfo
+	if err := s.Walk(t.Context(), prefix, func(o blob.ObjectInfo) error {
+		got = append(got, o)
+		return nil
+	}); err != nil {
+		t.Fatalf("Walk(%q): %v", prefix, err)
+	}
+	return got
+}
+
+func walkKeys(objs []blob.ObjectInfo) []string {
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.Key
+	}
+	return keys
+}
+
+// testWalk: Walk visits what List returns, in the same (key) order, with
+// modification times; it stops at the callback's error; and the callback
+// may change the store.
+func testWalk(t *testing.T, s blob.Store) {
+	if got := walk(t, s, ""); len(got) != 0 {
+		t.Errorf("Walk of an empty store: %v", got)
+	}
+	// "w/x-1" < "w/x.z" < "w/x/y" in key order, though a directory "x"
+	// sorts before files "x-1" and "x.z".
+	keys := []string{keyD, keyC, keyB, keyA, "._-/x.y", "w/x/y", "w/x-1", "w/x.z"}
+	before := time.Now()
+	for _, k := range keys {
+		put(t, s, k, []byte(k), nil)
+	}
+	after := time.Now()
+	for _, prefix := range []string{"", "AC00000000000000000000000000000001/", gtPrefix, "w/x", "w/x/", keyA, "AC00000000000000000000000000000003/"} {
+		want, err := s.List(t.Context(), prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := walk(t, s, prefix)
+		if gk := walkKeys(got); !slices.Equal(gk, want) && (len(gk) != 0 || len(want) != 0) {
+			t.Errorf("Walk(%q):\n got %q\nwant %q (List)", prefix, gk, want)
+		}
+		for _, o := range got {
+			// S3 keeps whole seconds, and its clock is not ours.
+			if o.Modified.Before(before.Add(-2*time.Minute)) || o.Modified.After(after.Add(2*time.Minute)) {
+				t.Errorf("Walk(%q): %s modified %v, not between %v and %v", prefix, o.Key, o.Modified, before, after)
+			}
+		}
+	}
+	if got := walkKeys(walk(t, s, "w/")); !slices.Equal(got, []string{"w/x-1", "w/x.z", "w/x/y"}) {
+		t.Errorf("Walk(\"w/\") order: %q", got)
+	}
+
+	errStop := errors.New("stop")
+	calls := 0
+	err := s.Walk(t.Context(), "", func(blob.ObjectInfo) error { calls++; return errStop })
+	if !errors.Is(err, errStop) || calls != 1 {
+		t.Errorf("Walk with a failing callback: %d calls, error %v; want 1 call and the callback's error", calls, err)
+	}
+	for _, p := range []string{"/", "a//", "../", "a\\"} {
+		if err := s.Walk(t.Context(), p, func(blob.ObjectInfo) error { return nil }); !errors.Is(err, blob.ErrInvalidKey) {
+			t.Errorf("Walk(%q): got %v, want ErrInvalidKey", p, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.Walk(ctx, "", func(blob.ObjectInfo) error { return nil }); err == nil {
+		t.Error("Walk with a canceled context succeeded")
+	}
+
+	// The callback may delete what it visits.
+	var visited []string
+	if err := s.Walk(t.Context(), "", func(o blob.ObjectInfo) error {
+		visited = append(visited, o.Key)
+		return s.Delete(t.Context(), o.Key)
+	}); err != nil {
+		t.Fatalf("Walk deleting: %v", err)
+	}
+	if len(visited) != len(keys) {
+		t.Errorf("Walk deleting visited %q, want all %d keys", visited, len(keys))
+	}
+	mustList(t, s, "")
 }
 
 func testDeletePrefix(t *testing.T, s blob.Store) {
