@@ -56,11 +56,12 @@ func TestWebhookRetriesKeepTokenAndTimestamp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sealed, err := keyring.SealSecret(kek, "token")
+		acctSID := convoseal.NewSID(convoseal.PrefixAccount)
+		sealed, err := keyring.SealAuthToken(kek, acctSID, "token")
 		if err != nil {
 			t.Fatal(err)
 		}
-		acct := &convoseal.Account{SID: convoseal.NewSID(convoseal.PrefixAccount), FriendlyName: "a", AuthTokenHash: []byte("h"), AuthTokenSealed: sealed}
+		acct := &convoseal.Account{SID: acctSID, FriendlyName: "a", AuthTokenHash: []byte("h"), AuthTokenSealed: sealed}
 		if err := db.CreateAccount(ctx, acct); err != nil {
 			t.Fatal(err)
 		}
