@@ -52,6 +52,9 @@ func decodeMP3(data []byte, lim Limits) (d *Decoded, err error) {
 	if first < 0 {
 		return nil, fmt.Errorf("audio: mp3: no MPEG Layer III frame: %w", ErrInvalid)
 	}
+	if (data[first+1]>>3)&3 == 0 {
+		return nil, fmt.Errorf("audio: mp3: MPEG-2.5 (8–12 kHz MP3) is not decoded by this build; send WAV or FLAC: %w", ErrUnsupported)
+	}
 	channels := 2
 	if mpegHeader(data[first : first+4]).mono() {
 		channels = 1
@@ -99,8 +102,66 @@ func decodeMP3(data []byte, lim Limits) (d *Decoded, err error) {
 			return nil, fmt.Errorf("audio: mp3: malformed stream: %w", ErrInvalid)
 		}
 	}
-	if frames == 0 {
+	head, tail := mp3Gap(data[first:])
+	if frames <= int64(head+tail) {
 		return nil, fmt.Errorf("audio: mp3: no samples: %w", ErrInvalid)
 	}
+	for c := range out {
+		out[c] = out[c][head : len(out[c])-tail]
+	}
 	return &Decoded{SampleRate: rate, Channels: out, Format: "mp3"}, nil
+}
+
+// mp3DecoderDelay is the synthesis filterbank's delay, in samples, before
+// the first encoded sample comes out.
+const mp3DecoderDelay = 529
+
+// mp3Gap is how many samples to drop from the start and end of the decoded
+// output so that it lines up with the encoder's input: the decoder delay;
+// the Xing/Info frame, which decodes as silence; and the encoder delay and
+// padding recorded in a LAME (or FFmpeg) tag.
+func mp3Gap(frame []byte) (head, tail int) {
+	head = mp3DecoderDelay
+	h := mpegHeader(frame)
+	mpeg1 := (h[1]>>3)&3 == 3
+	side := 17 // MPEG-1 mono, MPEG-2 stereo
+	switch {
+	case mpeg1 && !h.mono():
+		side = 32
+	case !mpeg1 && h.mono():
+		side = 9
+	}
+	o := 4 + side
+	if h[1]&1 == 0 { // protected by a CRC
+		o += 2
+	}
+	if o+8 > len(frame) || (string(frame[o:o+4]) != "Xing" && string(frame[o:o+4]) != "Info") {
+		return head, 0
+	}
+	if mpeg1 {
+		head += 1152
+	} else {
+		head += 576
+	}
+	flags := binary.BigEndian.Uint32(frame[o+4 : o+8])
+	o += 8
+	for _, f := range []struct {
+		bit  uint32
+		size int
+	}{{1, 4}, {2, 4}, {4, 100}, {8, 4}} {
+		if flags&f.bit != 0 {
+			o += f.size
+		}
+	}
+	if o+24 > len(frame) {
+		return head, 0
+	}
+	enc := string(frame[o : o+4])
+	if enc != "LAME" && enc != "Lavc" && enc != "Lavf" {
+		return head, 0
+	}
+	b := frame[o+21 : o+24]
+	delay := int(b[0])<<4 | int(b[1])>>4
+	padding := int(b[1]&0x0f)<<8 | int(b[2])
+	return head + delay, max(0, padding-mp3DecoderDelay)
 }
