@@ -32,9 +32,12 @@ func decodeFLAC(data []byte, lim Limits) (d *Decoded, err error) {
 		return nil, err
 	}
 	maxFrames := lim.maxFrames(rate)
+	// Reserve what the header declares, but no more than the input could
+	// plausibly hold: a forged header must not allocate by itself.
+	reserve := min(int64(info.NSamples), 16*int64(len(data)))
 	out := make([][]int16, channels)
 	for c := range out {
-		out[c] = make([]int16, 0, info.NSamples)
+		out[c] = make([]int16, 0, reserve)
 	}
 	var frames int64
 	for {
