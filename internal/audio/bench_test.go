@@ -64,11 +64,16 @@ func BenchmarkDecodeMP3(b *testing.B) {
 }
 
 // BenchmarkResample44To16: 60 s of one channel from 44.1 to 16 kHz.
-func BenchmarkResample44To16(b *testing.B) {
-	in := sine(44100, 60*44100, 1000, 10000)
+func BenchmarkResample44To16(b *testing.B) { benchResample(b, 44100, 16000) }
+
+// BenchmarkResample8To16: 60 s of one channel from 8 to 16 kHz.
+func BenchmarkResample8To16(b *testing.B) { benchResample(b, 8000, 16000) }
+
+func benchResample(b *testing.B, from, to int) {
+	in := sine(from, 60*from, 1000, 10000)
 	start := cpuTime()
 	for b.Loop() {
-		Resample(in, 44100, 16000)
+		Resample(in, from, to)
 	}
 	b.StopTimer()
 	if cpu := (cpuTime() - start).Seconds(); cpu > 0 {

@@ -105,6 +105,7 @@ func TestDecodeMP3(t *testing.T) {
 			run(t, "sox", ref, "-r", v.rate, "-c", string(rune('0'+v.channels)), pcm)
 			mp := filepath.Join(dir, "x.mp3")
 			if v.lame == nil {
+				needSoxMP3(t)
 				run(t, "sox", pcm, mp)
 			} else {
 				run(t, "lame", append(append([]string{"--quiet"}, v.lame...), pcm, mp)...)

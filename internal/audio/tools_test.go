@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +22,22 @@ func needTools(t testing.TB, names ...string) {
 			t.Skipf("%s not installed (Debian packages sox, libsox-fmt-mp3, lame, flite); skipping", n)
 		}
 	}
+}
+
+// needSoxMP3 skips (or, with CONVOSEAL_REQUIRE_ASR=1, fails) when sox
+// cannot write MP3 (Debian package libsox-fmt-mp3).
+func needSoxMP3(t testing.TB) {
+	t.Helper()
+	out, _ := exec.Command("sox", "-h").CombinedOutput()
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "AUDIO FILE FORMATS:") && slices.Contains(strings.Fields(line), "mp3") {
+			return
+		}
+	}
+	if os.Getenv("CONVOSEAL_REQUIRE_ASR") == "1" {
+		t.Fatal("sox cannot write MP3 (CONVOSEAL_REQUIRE_ASR=1): install Debian package libsox-fmt-mp3")
+	}
+	t.Skip("sox cannot write MP3 (Debian package libsox-fmt-mp3); skipping")
 }
 
 func run(t testing.TB, name string, args ...string) {
