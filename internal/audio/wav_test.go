@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -216,6 +217,49 @@ func TestDecodeRefusals(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "secret") {
 				t.Errorf("error quotes the input: %v", err)
+			}
+		})
+	}
+}
+
+// TestDecodeWAVChunkOrder: chunks in any order, unknown and odd-sized chunks
+// skipped with their pad byte, trailing chunks not taken for audio.
+func TestDecodeWAVChunkOrder(t *testing.T) {
+	chunk := func(id string, body []byte) []byte {
+		b := append([]byte(id), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...)
+		b = append(b, body...)
+		if len(body)%2 == 1 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	riff := func(chunks ...[]byte) []byte {
+		var body []byte
+		for _, c := range chunks {
+			body = append(body, c...)
+		}
+		out := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(4+len(body)))...)
+		return append(append(out, "WAVE"...), body...)
+	}
+	fmtc := chunk("fmt ", []byte{1, 0, 1, 0, 0x40, 0x1f, 0, 0, 0x80, 0x3e, 0, 0, 2, 0, 16, 0}) // PCM mono 8 kHz 16-bit
+	data := chunk("data", []byte{1, 0, 2, 0, 3, 0, 0xff, 0xff})
+	want := []int16{1, 2, 3, -1}
+	for _, tc := range []struct {
+		name string
+		file []byte
+	}{
+		{"fmt after data", riff(data, fmtc)},
+		{"odd junk chunk first", riff(chunk("junk", []byte{9, 9, 9}), fmtc, data)},
+		{"LIST after data", riff(fmtc, data, chunk("LIST", []byte("INFOICMTsecret words\x00")))},
+		{"fact and cue chunks", riff(chunk("fact", []byte{4, 0, 0, 0}), fmtc, chunk("cue ", nil), data)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Decode(tc.file, "", Limits{})
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if d.SampleRate != 8000 || len(d.Channels) != 1 || !slices.Equal(d.Channels[0], want) {
+				t.Fatalf("got %d Hz %d channels %v, want 8000 Hz 1 channel %v", d.SampleRate, len(d.Channels), d.Channels, want)
 			}
 		})
 	}
