@@ -88,9 +88,6 @@ func parseFormBody(body []byte, v url.Values) error {
 		if !ok1 || !ok2 {
 			return fmt.Errorf("%w: invalid escape", errBadForm)
 		}
-		if len(key) == 0 {
-			continue
-		}
 		k := string(key)
 		v[k] = append(v[k], viewOrCopy(value))
 	}
