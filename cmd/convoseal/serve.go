@@ -185,6 +185,9 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	default:
 		return usageErrorf("--role must be api, worker or all")
 	}
+	if o.role != "worker" {
+		setMemoryLimit(int64(o.bodyBudget), log)
+	}
 	if o.role != "all" && o.database == "" {
 		return usageErrorf("--role %s needs a shared database: give --database postgres://… (the embedded SQLite database serves one process)", o.role)
 	}

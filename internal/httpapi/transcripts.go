@@ -103,12 +103,12 @@ func (s *Server) createTranscript(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 
 	var src *store.SealedSource
-	if strings.HasPrefix(strings.ToLower(mediaURL), "data:") {
+	if len(mediaURL) >= 5 && strings.EqualFold(mediaURL[:5], "data:") { // no ToLower: a data: URL may be 16 MiB
+		t.MediaURL = pipeline.SealedSourceURL // first, so that the URL (the body) can be freed while sealing
 		if src, err = s.sealInlineSource(ctx, mediaURL); err != nil {
 			s.fail(w, r, err, "")
 			return
 		}
-		t.MediaURL = pipeline.SealedSourceURL
 	}
 	err = s.DB.CreateTranscript(ctx, t, src, func(tx *sql.Tx) error { return s.Queue.EnqueueTx(ctx, tx, t.SID) })
 	if err != nil {
