@@ -160,24 +160,31 @@ func TestMetricsOwnListener(t *testing.T) {
 		}
 		return n
 	}
-	junk := func(n int) {
-		for range n {
-			method := []string{"GET", "POST", "DELETE", fmt.Sprintf("X%d", rand.Uint32())}[rand.IntN(4)]
-			path := []string{"/v2/Transcripts/", "/v1/", "/", "/blobs/"}[rand.IntN(4)] + fmt.Sprintf("j%d", rand.Uint32())
-			req, _ := http.NewRequest(method, s.URL+path, nil)
-			if rand.IntN(2) == 0 {
-				req.SetBasicAuth(s.AccountSID, s.AuthToken)
+	// Each round sends every kind of request (method × path × with or
+	// without credentials) to every API process, with made-up method names
+	// and path segments.
+	junk := func(rounds int) {
+		for range rounds {
+			for i := range 32 {
+				method := []string{"GET", "POST", "DELETE", fmt.Sprintf("X%d", rand.Uint32())}[i%4]
+				path := []string{"/v2/Transcripts/", "/v1/", "/", "/blobs/"}[i/4%4] + fmt.Sprintf("j%d", rand.Uint32())
+				for _, p := range s.APIs {
+					req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", p.Port, path), nil)
+					if i/16 == 1 {
+						req.SetBasicAuth(s.AccountSID, s.AuthToken)
+					}
+					resp, err := httpClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+				}
 			}
-			resp, err := httpClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
 		}
 	}
-	junk(200)
+	junk(2)
 	before := series()
-	junk(300)
+	junk(8)
 	if after := series(); after != before {
 		t.Fatalf("/metrics request series grew from %d to %d with made-up methods and paths", before, after)
 	}
