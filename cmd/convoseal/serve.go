@@ -185,9 +185,6 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	default:
 		return usageErrorf("--role must be api, worker or all")
 	}
-	if o.role != "worker" {
-		setMemoryLimit(int64(o.bodyBudget), log)
-	}
 	if o.role != "all" && o.database == "" {
 		return usageErrorf("--role %s needs a shared database: give --database postgres://… (the embedded SQLite database serves one process)", o.role)
 	}
@@ -266,6 +263,9 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	api := &httpapi.Server{DB: db, Blobs: blobs, Keys: keys, Queue: queue, Fetcher: fetcher, PublicURL: publicURL,
 		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobHandler, Metrics: m, OpsOnly: o.role == "worker",
 		BodyBudget: httpapi.NewBodyBudget(int64(o.bodyBudget), httpapi.DefaultBodyWait)}
+	if o.role != "worker" {
+		limitMemory(api.BodyBudget, log)
+	}
 	handler := api.Handler()
 	if o.pprof {
 		mux := http.NewServeMux()

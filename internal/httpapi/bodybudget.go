@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/convoseal/convoseal"
@@ -38,6 +39,10 @@ type BodyBudget struct {
 	max  int64
 	wait time.Duration
 	sem  *semaphore.Weighted
+	// OnChange, if set, is called with the bytes in flight after each
+	// change (from the goroutine that made it; calls may interleave).
+	OnChange func(inFlight int64)
+	inFlight atomic.Int64
 }
 
 // NewBodyBudget makes a budget of size bytes (at least 1) whose requests
@@ -49,13 +54,34 @@ func NewBodyBudget(size int64, wait time.Duration) *BodyBudget {
 
 // acquire takes n bytes (at most the whole budget), waiting at most b.wait.
 func (b *BodyBudget) acquire(ctx context.Context, n int64) bool {
-	if b.sem.TryAcquire(n) {
-		return true
+	if !b.sem.TryAcquire(n) {
+		ctx, cancel := context.WithTimeout(ctx, b.wait)
+		defer cancel()
+		if b.sem.Acquire(ctx, n) != nil {
+			return false
+		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.wait)
-	defer cancel()
-	return b.sem.Acquire(ctx, n) == nil
+	b.changed(n)
+	return true
 }
+
+// release gives n bytes back.
+func (b *BodyBudget) release(n int64) {
+	if n > 0 {
+		b.sem.Release(n)
+		b.changed(-n)
+	}
+}
+
+func (b *BodyBudget) changed(delta int64) {
+	v := b.inFlight.Add(delta)
+	if b.OnChange != nil {
+		b.OnChange(v)
+	}
+}
+
+// InFlight is the number of body bytes being handled.
+func (b *BodyBudget) InFlight() int64 { return b.inFlight.Load() }
 
 // Limit applies the budget to next's requests.
 func (b *BodyBudget) Limit(next http.Handler) http.Handler {
@@ -71,7 +97,7 @@ func (b *BodyBudget) Limit(next http.Handler) http.Handler {
 		}
 		if r.ContentLength < 0 {
 			body := &budgetedBody{ReadCloser: r.Body, budget: b, ctx: r.Context()}
-			defer func() { b.sem.Release(body.held) }()
+			defer func() { b.release(body.held) }()
 			r.Body = body
 			next.ServeHTTP(w, r)
 			return
@@ -81,7 +107,7 @@ func (b *BodyBudget) Limit(next http.Handler) http.Handler {
 			writeError(w, errBodyBudget)
 			return
 		}
-		defer b.sem.Release(n)
+		defer b.release(n)
 		next.ServeHTTP(w, r)
 	})
 }
