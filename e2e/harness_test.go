@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "convoseal")
+	// A serve a test starts without --metrics-addr serves no metrics (the
+	// default port would clash between processes).
+	os.Setenv("CONVOSEAL_METRICS_ADDR", "")
 	build := exec.Command("go", "build", "-o", binary, "../cmd/convoseal")
 	if out, err := build.CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
@@ -85,6 +88,9 @@ type Process struct {
 	env     []string
 	cmd     *exec.Cmd
 	done    chan struct{}
+
+	// MetricsPort is where the process serves /metrics (--metrics-addr).
+	MetricsPort int
 }
 
 // ServerOptions tune StartServer.
@@ -159,9 +165,9 @@ func (s *Server) newProcess(role string, port int, args, env []string) *Process 
 	if port == 0 {
 		port = freePort(s.t)
 	}
-	p := &Process{t: s.t, Role: role, Port: port, env: env,
+	p := &Process{t: s.t, Role: role, Port: port, MetricsPort: freePort(s.t), env: env,
 		LogFile: filepath.Join(filepath.Dir(s.Data), fmt.Sprintf("server-%s-%d-%d.log", role, port, time.Now().UnixNano()))}
-	p.Args = append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+	p.Args = append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--metrics-addr", fmt.Sprintf("127.0.0.1:%d", p.MetricsPort),
 		"--allow-private-media", "--allow-private-webhooks", "--log-level", "debug"}, args...)
 	if !s.noAccount {
 		env = append([]string{"CONVOSEAL_ACCOUNT_SID=" + s.AccountSID, "CONVOSEAL_AUTH_TOKEN=" + s.AuthToken}, env...)
@@ -276,7 +282,7 @@ func (s *Server) Metric(t *testing.T, series string) float64 {
 	t.Helper()
 	var sum float64
 	for _, p := range s.Processes() {
-		resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.Port))
+		resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.MetricsPort))
 		if err != nil {
 			t.Fatal(err)
 		}

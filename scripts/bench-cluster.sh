@@ -64,6 +64,7 @@ go build -o "$work/loadgen" ./scripts/loadgen
 go build -o "$work/mkbucket" ./scripts/mkbucket
 go build -o "$work/benchprobe" ./scripts/loadgen/benchprobe
 export CONVOSEAL_ACCOUNT_SID=AC$(openssl rand -hex 16) CONVOSEAL_AUTH_TOKEN=$(openssl rand -hex 16)
+export CONVOSEAL_METRICS_ADDR= # no /metrics listeners: many processes share this host
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ready() { for _ in $(seq 200); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return 0; sleep 0.1; done; echo "not ready: $1" >&2; return 1; }
 base_db=${CONVOSEAL_TEST_DATABASE_URL%%\?*}; base_db=${base_db%/*}

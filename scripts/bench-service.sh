@@ -19,6 +19,7 @@ go build -o "$work/convoseal" ./cmd/convoseal
 go build -o "$work/loadgen" ./scripts/loadgen
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export CONVOSEAL_ACCOUNT_SID=AC$(openssl rand -hex 16) CONVOSEAL_AUTH_TOKEN=$(openssl rand -hex 16)
+export CONVOSEAL_METRICS_ADDR= # no /metrics listener: benchmarks may run side by side
 
 run() { # mode round
   local data="$work/data-$1-$2"

@@ -56,6 +56,8 @@ type serveOptions struct {
 	role              string
 	jobTimeout        time.Duration
 	pprof             bool
+	metricsAddr       string
+	bodyBudget        byteSize
 }
 
 func newServeCommand() *cobra.Command {
@@ -96,7 +98,10 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.StringVar(&o.blobURL, "blob", "", "S3 location (s3://bucket/prefix?endpoint=…&region=…&path_style=true; credentials from the usual AWS variables) instead of <data>/blobs")
 	f.DurationVar(&o.jobTimeout, "job-timeout", 5*time.Minute, "limit for processing one transcript; a job whose worker died is retried after twice this")
 	f.BoolVar(&o.pprof, "debug-pprof", false, "serve Go profiles at /debug/pprof/ (unauthenticated: for benchmarks on loopback only)")
-	f.StringVar(&o.role, "role", "all", "api (HTTP API only), worker (pipeline only; serves /healthz, /readyz, /metrics) or all")
+	f.StringVar(&o.role, "role", "all", "api (HTTP API only), worker (pipeline only; serves /healthz and /readyz) or all")
+	f.StringVar(&o.metricsAddr, "metrics-addr", defaultMetricsAddr, "address of the Prometheus /metrics listener, apart from the API (empty: none); each process on a host needs its own")
+	o.bodyBudget = httpapi.DefaultBodyBytesInFlight
+	f.Var(&o.bodyBudget, "max-body-bytes-in-flight", "bytes of request bodies handled at once (e.g. 256MiB); more waits up to 2s, then gets 429 with Retry-After")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&o.publicURL, "public-url", "", "base URL clients reach the service at (default http://<addr>)")
 	f.BoolVar(&o.allowPrivateMedia, "allow-private-media", false, "allow media URLs on loopback, private and link-local addresses (testing only)")
@@ -157,6 +162,9 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	}
 	if o.workers < 0 || o.workers > 256 {
 		return usageErrorf("--workers must be from 0 to 256")
+	}
+	if o.bodyBudget < 64<<10 {
+		return usageErrorf("--max-body-bytes-in-flight must be at least 64KiB")
 	}
 	if o.urlExpiry < time.Second || o.urlExpiry > 7*24*time.Hour {
 		return usageErrorf("--url-expiry must be between 1s and 168h")
@@ -258,7 +266,11 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	}
 
 	api := &httpapi.Server{DB: db, Blobs: blobs, Keys: keys, Queue: queue, Fetcher: fetcher, PublicURL: publicURL,
-		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobHandler, Metrics: m, OpsOnly: o.role == "worker"}
+		URLExpiry: o.urlExpiry, Log: log, BlobHandler: blobHandler, Metrics: m, OpsOnly: o.role == "worker",
+		BodyBudget: httpapi.NewBodyBudget(int64(o.bodyBudget), httpapi.DefaultBodyWait)}
+	if o.role != "worker" {
+		limitMemory(api.BodyBudget, log)
+	}
 	handler := api.Handler()
 	if o.pprof {
 		mux := http.NewServeMux()
@@ -273,6 +285,11 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.addr, err)
+	}
+	stopMetrics, err := serveMetrics(o.metricsAddr, m, log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -301,7 +318,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	log.Info("shutting down: finishing in-flight requests and jobs")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
+	err = errors.Join(srv.Shutdown(shutdownCtx), stopMetrics(shutdownCtx))
 	if workers > 0 {
 		err = errors.Join(err, queue.Stop(shutdownCtx))
 	}

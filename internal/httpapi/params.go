@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,13 +33,18 @@ func parseForm(r *http.Request) (*form, error) {
 				Message: "request body must be application/x-www-form-urlencoded"}
 		}
 	}
-	if err := r.ParseForm(); err != nil {
-		if strings.Contains(err.Error(), "request body too large") {
+	v, err := readForm(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
 			return nil, &convoseal.Error{Code: convoseal.CodeTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than " + itoa(MaxBodyBytes) + " bytes"}
+		case errors.Is(err, errBodyBudget):
+			return nil, errBodyBudget
 		}
 		return nil, convoseal.Invalidf("the request parameters cannot be parsed as a form")
 	}
-	return &form{v: r.Form}, nil
+	return &form{v: v}, nil
 }
 
 func (f *form) fail(format string, args ...any) {

@@ -46,11 +46,16 @@ type Server struct {
 	Log       *slog.Logger
 	// BlobHandler serves signed locations under /blobs/ (local store only).
 	BlobHandler http.Handler
-	// OpsOnly serves only /healthz, /readyz and /metrics (a worker process).
+	// OpsOnly serves only /healthz and /readyz (a worker process).
 	OpsOnly bool
-	// Metrics, if set, is served at /metrics and observes request latency
-	// and artifact opening.
+	// Metrics, if set, observes request latency and artifact opening. The
+	// API does not serve it: /metrics has a listener of its own.
 	Metrics *metrics.Metrics
+	// BodyBudget, if set, bounds the bytes of authenticated request bodies
+	// handled at once.
+	BodyBudget *BodyBudget
+
+	ready readiness
 }
 
 type ctxKey int
@@ -74,12 +79,13 @@ func (s *Server) Handler() http.Handler {
 	if s.BlobHandler != nil {
 		root.Handle("/blobs/", s.BlobHandler)
 	}
-	if s.Metrics != nil {
-		root.Handle("GET /metrics", s.Metrics.Handler())
-	}
 	if !s.OpsOnly {
-		root.Handle("/v1/", s.authenticate(api))
-		root.Handle("/v2/", s.authenticate(api))
+		limited := recordPattern(api)
+		if s.BodyBudget != nil {
+			limited = s.BodyBudget.Limit(limited)
+		}
+		root.Handle("/v1/", s.authenticate(limited))
+		root.Handle("/v2/", s.authenticate(limited))
 	}
 	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, convoseal.NotFoundf("The requested resource %s was not found", r.URL.Path))
@@ -87,20 +93,19 @@ func (s *Server) Handler() http.Handler {
 	return s.recoverAndLog(root)
 }
 
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.DB.Ping(ctx); err != nil {
-		s.Log.Warn("readyz: database", "err", err)
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	if err := s.Blobs.Ping(ctx); err != nil {
-		s.Log.Warn("readyz: blob store", "err", err)
-		http.Error(w, "blob store unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	w.Write([]byte("ready\n"))
+// routeKey holds, in a request's context, where the innermost ServeMux's
+// matched pattern is recorded for the metrics' route label.
+const routeKey ctxKey = 1
+
+// recordPattern notes, after next (a ServeMux) has served r, the pattern it
+// matched.
+func recordPattern(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if p, ok := r.Context().Value(routeKey).(*string); ok {
+			*p = r.Pattern
+		}
+	})
 }
 
 // authenticate checks HTTP Basic credentials: Account SID and Auth Token.
@@ -140,6 +145,8 @@ func (s *Server) recoverAndLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		pattern := new(string)
+		r = r.WithContext(context.WithValue(r.Context(), routeKey, pattern))
 		defer func() {
 			if v := recover(); v != nil {
 				s.Log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
@@ -147,13 +154,24 @@ func (s *Server) recoverAndLog(next http.Handler) http.Handler {
 			}
 			elapsed := time.Since(start)
 			if s.Metrics != nil {
-				s.Metrics.Requests.WithLabelValues(r.Method, metrics.Route(r.URL.Path), strconv.Itoa(rec.status/100)+"xx").Observe(elapsed.Seconds())
+				if *pattern == "" {
+					*pattern = r.Pattern // the root's: /healthz, /blobs/, or /v2/ unauthenticated
+				}
+				s.Metrics.Requests.WithLabelValues(metrics.Method(r.Method), metrics.Route(*pattern), statusClass(rec.status)).Observe(elapsed.Seconds())
 			}
 			s.Log.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "status", rec.status, "ms", elapsed.Milliseconds())
 		}()
 		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// statusClass is the status label: 1xx to 5xx.
+func statusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
 }
 
 // logPath keeps blob paths out of the log beyond their prefix.
@@ -181,6 +199,9 @@ type twilioError struct {
 }
 
 func writeError(w http.ResponseWriter, e *convoseal.Error) {
+	if e.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	}
 	writeJSON(w, e.Status, twilioError{Code: e.Code, Message: e.Message, MoreInfo: "https://www.twilio.com/docs/errors/" + itoa(e.Code), Status: e.Status})
 }
 

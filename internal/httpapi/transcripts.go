@@ -29,15 +29,22 @@ const (
 // will be stored (with an inline data: URL replaced by a marker) and the
 // media URL.
 func parseChannel(raw string) (stored json.RawMessage, mediaURL, sourceSID string, err *convoseal.Error) {
-	dec := json.NewDecoder(strings.NewReader(raw))
+	rest, cutURL, cut, err := splitChannel(raw)
+	if err != nil {
+		return nil, "", "", err
+	}
+	dec := json.NewDecoder(strings.NewReader(rest))
 	dec.UseNumber()
 	var ch map[string]any
 	if dec.Decode(&ch) != nil || ch == nil || dec.More() {
-		return nil, "", "", convoseal.Invalidf("Channel must be a JSON object such as {\"media_properties\":{\"media_url\":\"https://…\"}}")
+		return nil, "", "", errChannelSyntax()
 	}
 	mp, ok := ch["media_properties"].(map[string]any)
 	if !ok {
 		return nil, "", "", convoseal.Invalidf("Channel.media_properties must be an object with a media_url")
+	}
+	if cut {
+		mp["media_url"] = cutURL
 	}
 	mediaURL, ok = mp["media_url"].(string)
 	if !ok || strings.TrimSpace(mediaURL) == "" {
@@ -99,12 +106,12 @@ func (s *Server) createTranscript(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 
 	var src *store.SealedSource
-	if strings.HasPrefix(strings.ToLower(mediaURL), "data:") {
+	if len(mediaURL) >= 5 && strings.EqualFold(mediaURL[:5], "data:") { // no ToLower: a data: URL may be 16 MiB
+		t.MediaURL = pipeline.SealedSourceURL // first, so that the URL (the body) can be freed while sealing
 		if src, err = s.sealInlineSource(ctx, t, mediaURL); err != nil {
 			s.fail(w, r, err, "")
 			return
 		}
-		t.MediaURL = pipeline.SealedSourceURL
 	} else if err := s.sealMediaURL(t); err != nil {
 		s.fail(w, r, err, "")
 		return

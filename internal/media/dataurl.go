@@ -43,15 +43,25 @@ func decodeDataURL(raw string, maxBytes int64) (*Media, error) {
 	if !isBase64 && int64(len(payload)-2*strings.Count(payload, "%")) > maxBytes {
 		return nil, newErr(ErrTooLarge, "data: URL payload exceeds %d bytes", maxBytes)
 	}
-	data, ok := percentDecode(payload)
-	if !ok {
-		return nil, newErr(ErrBadDataURL, "invalid percent-encoding")
-	}
-	if isBase64 {
-		data, ok = decodeBase64(data)
-		if !ok {
-			return nil, newErr(ErrBadDataURL, "invalid base64")
+	// The payload is decoded in one copy when it has no percent-encoding
+	// (the usual base64 case): a data: URL may be 16 MiB.
+	var data []byte
+	ok := true
+	switch {
+	case strings.IndexByte(payload, '%') >= 0:
+		if data, ok = percentDecode(payload); !ok {
+			return nil, newErr(ErrBadDataURL, "invalid percent-encoding")
 		}
+		if isBase64 {
+			data, ok = decodeBase64(data)
+		}
+	case isBase64:
+		data, ok = decodeBase64String(payload)
+	default:
+		data = []byte(payload)
+	}
+	if !ok {
+		return nil, newErr(ErrBadDataURL, "invalid base64")
 	}
 	if int64(len(data)) > maxBytes {
 		return nil, newErr(ErrTooLarge, "data: URL payload exceeds %d bytes", maxBytes)
@@ -92,6 +102,21 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// decodeBase64String is decodeBase64 of a string, allocating only the
+// decoded bytes when s has no whitespace.
+func decodeBase64String(s string) ([]byte, bool) {
+	if strings.ContainsAny(s, " \t\n\r\f") {
+		return decodeBase64([]byte(s))
+	}
+	if len(s)%4 == 0 {
+		for i := 0; i < 2 && len(s) > 0 && s[len(s)-1] == '='; i++ {
+			s = s[:len(s)-1]
+		}
+	}
+	out, err := base64.RawStdEncoding.DecodeString(s)
+	return out, err == nil
 }
 
 // decodeBase64 decodes the standard alphabet, ignoring ASCII whitespace and

@@ -6,7 +6,6 @@ package metrics
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -100,18 +99,29 @@ func (m *Metrics) RegisterJobs(count JobCounter) {
 		desc: prometheus.NewDesc("convoseal_jobs", "Jobs in the durable queue by state (queued = available).", []string{"state"}, nil)})
 }
 
-// Route reduces a request path to a bounded label: SIDs become {sid}, and
-// paths outside the API become "other".
-func Route(path string) string {
-	switch {
-	case strings.HasPrefix(path, "/v1/"), strings.HasPrefix(path, "/v2/"):
-		return sidPattern.ReplaceAllString(path, "{sid}")
-	case strings.HasPrefix(path, "/blobs/"):
-		return "/blobs/{key}"
-	case path == "/healthz", path == "/readyz", path == "/metrics":
-		return path
+// Unmatched is the route label of a request no route pattern matched.
+const Unmatched = "unmatched"
+
+// Route is the label of a request's matched ServeMux pattern
+// (Request.Pattern): its path, without the method ("GET /v2/Services/{sid}"
+// gives "/v2/Services/{sid}"). Patterns are fixed at start, so the label set
+// is bounded; no pattern, or the catch-all "/", gives Unmatched.
+func Route(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = strings.TrimLeft(pattern[i:], " ")
+	}
+	if pattern == "" || pattern == "/" {
+		return Unmatched
+	}
+	return pattern
+}
+
+// Method is the label of an HTTP method: the standard ones as they are,
+// anything else "other".
+func Method(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE":
+		return m
 	}
 	return "other"
 }
-
-var sidPattern = regexp.MustCompile(`[^/]{30,}`)

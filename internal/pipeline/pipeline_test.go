@@ -185,3 +185,22 @@ func TestProcessSealedSource(t *testing.T) {
 		}
 	})
 }
+
+// EncodeSource writes what json.Marshal of the same struct writes, so that
+// sources sealed before and after read alike.
+func TestEncodeSourceMatchesMarshal(t *testing.T) {
+	for _, m := range []*media.Media{
+		{ContentType: "application/json", Data: []byte(`{"sentences":[]}`)},
+		{ContentType: "text/vtt; <&>", Data: []byte{0, 1, 2, 250}},
+		{ContentType: "", Data: []byte{}},
+		{ContentType: "x", Data: nil},
+	} {
+		want, _ := json.Marshal(struct {
+			ContentType string `json:"content_type"`
+			Data        []byte `json:"data"`
+		}{m.ContentType, m.Data})
+		if got := EncodeSource(m); string(got) != string(want) {
+			t.Errorf("EncodeSource = %s, want %s", got, want)
+		}
+	}
+}
