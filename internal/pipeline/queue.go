@@ -40,19 +40,32 @@ type transcribeWorker struct {
 	river.WorkerDefaults[TranscribeArgs]
 	p       *Pipeline
 	timeout time.Duration
+	slots   *accountSlots // per-account cap (fair.go); nil: none
 }
 
 func (w *transcribeWorker) Work(ctx context.Context, job *river.Job[TranscribeArgs]) error {
-	err := w.p.Process(ctx, job.Args.TranscriptSID)
-	if err != nil && job.Attempt >= job.MaxAttempts {
+	release, err := w.admit(ctx, job)
+	if err != nil {
+		return err
+	}
+	defer release()
+	err = w.p.Process(ctx, job.Args.TranscriptSID)
+	reason, early := w.timeoutReason(ctx, job, err)
+	if err != nil && (early || job.Attempt >= job.MaxAttempts) {
 		// The last attempt: leave the transcript failed, not in progress forever.
-		reason := fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, safeReason(err))
+		if !early {
+			reason = fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, safeReason(err))
+		}
+		w.p.Log.Warn("transcript failed", "transcript_sid", job.Args.TranscriptSID, "attempt", job.Attempt, "reason", reason, "error", err.Error())
 		t, terr := w.p.DB.TranscriptForJob(context.WithoutCancel(ctx), job.Args.TranscriptSID)
 		if terr != nil {
 			return errors.Join(err, terr)
 		}
 		if ferr := w.p.DB.FailTranscript(context.WithoutCancel(ctx), job.Args.TranscriptSID, reason, w.p.notify(context.WithoutCancel(ctx), t, convoseal.StatusFailed)); ferr != nil {
 			return errors.Join(err, ferr)
+		}
+		if early {
+			return nil // failed for good: no more attempts
 		}
 	}
 	return err
@@ -74,6 +87,9 @@ type QueueConfig struct {
 	// to River's 30 s rescuer interval), so it must exceed the longest
 	// legitimate processing time.
 	JobTimeout time.Duration
+	// AccountWorkers caps the transcripts of one account this process works
+	// at once (see fair.go); 0 means DefaultAccountWorkers(Workers).
+	AccountWorkers int
 }
 
 func (c QueueConfig) jobTimeout() time.Duration {
@@ -135,7 +151,12 @@ func clientConfig(p *Pipeline, cfg QueueConfig, log *slog.Logger) (*river.Config
 	}
 	if cfg.Workers > 0 {
 		workers := river.NewWorkers()
-		if err := river.AddWorkerSafely(workers, &transcribeWorker{p: p, timeout: cfg.jobTimeout()}); err != nil {
+		accountWorkers := cfg.AccountWorkers
+		if accountWorkers <= 0 {
+			accountWorkers = DefaultAccountWorkers(cfg.Workers)
+		}
+		tw := &transcribeWorker{p: p, timeout: cfg.jobTimeout(), slots: newAccountSlots(accountWorkers)}
+		if err := river.AddWorkerSafely(workers, tw); err != nil {
 			return nil, err
 		}
 		queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
