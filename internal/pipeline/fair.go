@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +44,13 @@ func DefaultAccountWorkers(workers int) int { return max(1, workers/2) }
 // runs out of time: after that it fails instead of holding a worker for
 // River's 25 attempts.
 const maxTimeoutAttempts = 3
+
+// admitWait is how long a job of an account at its cap waits for one of the
+// account's slots before it is snoozed; admitPoll how often it looks.
+const (
+	admitWait = 250 * time.Millisecond
+	admitPoll = 10 * time.Millisecond
+)
 
 // accountSlots counts the running transcript jobs of each account in this
 // process.
@@ -124,11 +133,23 @@ func (w *transcribeWorker) admit(ctx context.Context, job *river.Job[TranscribeA
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", job.Args.TranscriptSID, err)
 	}
-	release, ok := w.slots.acquire(t.AccountSID, job.ID)
-	if !ok {
-		return nil, river.JobSnooze(w.slots.snoozeFor(t.AccountSID, job.ID))
+	// Wait a little for one of the account's jobs to finish before giving
+	// the worker back: an account with a stream of quick transcripts then
+	// keeps its share busy without a snooze (a database write) per fetch.
+	deadline := time.Now().Add(admitWait)
+	for {
+		if release, ok := w.slots.acquire(t.AccountSID, job.ID); ok {
+			return release, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, river.JobSnooze(w.slots.snoozeFor(t.AccountSID, job.ID))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, river.JobSnooze(0)
+		case <-time.After(admitPoll):
+		}
 	}
-	return release, nil
 }
 
 // timeoutReason returns the failure reason when err, on this attempt, ends
@@ -146,4 +167,32 @@ func (w *transcribeWorker) timeoutReason(ctx context.Context, job *river.Job[Tra
 		return fmt.Sprintf("%s: the media server did not answer, %d times", media.ReasonUnreachable, job.Attempt), true
 	}
 	return "", false
+}
+
+// backlogPriorities are the River job priorities (1 is fetched first) by the
+// account's backlog when the job is inserted: its transcripts queued or in
+// progress, this one included. A few transcripts of a quiet account go ahead
+// of the thousands another account queued before them; River fetches in
+// priority order, then insertion order. The count stops at the last bound.
+var backlogPriorities = []struct{ upTo, priority int }{{4, 1}, {40, 2}, {400, 3}}
+
+// jobPriority returns the priority of transcriptSID's job from its account's
+// backlog, counted on tx (which has inserted the transcript).
+func (q *Queue) jobPriority(ctx context.Context, tx *sql.Tx, transcriptSID string) (int, error) {
+	last := backlogPriorities[len(backlogPriorities)-1].upTo
+	query := `SELECT COUNT(*) FROM (SELECT 1 FROM transcripts WHERE status IN ('queued', 'in-progress')
+		AND account_sid = (SELECT account_sid FROM transcripts WHERE sid = ?) LIMIT ?) AS backlog`
+	if q.postgres {
+		query = strings.Replace(strings.Replace(query, "?", "$1", 1), "?", "$2", 1)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, query, transcriptSID, last+1).Scan(&n); err != nil {
+		return 0, err
+	}
+	for _, b := range backlogPriorities {
+		if n <= b.upTo {
+			return b.priority, nil
+		}
+	}
+	return 4, nil
 }

@@ -110,6 +110,8 @@ type Queue struct {
 	// alive, for a worker on PostgreSQL, holds its liveness lock and
 	// rescues the jobs of dead workers.
 	alive *liveness
+
+	postgres bool // tx queries take $n placeholders (else SQLite's ?)
 }
 
 // NewSQLiteQueue migrates River's tables in db and returns a queue whose
@@ -183,9 +185,14 @@ func quiet(log *slog.Logger) *slog.Logger {
 	return log.With("component", "river")
 }
 
-// EnqueueTx inserts the job for a transcript on tx.
+// EnqueueTx inserts the job for a transcript on tx, with a priority that
+// falls as the transcript's account's backlog grows (jobPriority).
 func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, transcriptSID string) error {
-	_, err := q.client.InsertTx(ctx, tx, TranscribeArgs{TranscriptSID: transcriptSID}, nil)
+	prio, err := q.jobPriority(ctx, tx, transcriptSID)
+	if err != nil {
+		return fmt.Errorf("job priority: %w", err)
+	}
+	_, err = q.client.InsertTx(ctx, tx, TranscribeArgs{TranscriptSID: transcriptSID}, &river.InsertOpts{Priority: prio})
 	return err
 }
 
