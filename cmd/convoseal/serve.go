@@ -104,7 +104,7 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.BoolVar(&o.allowPrivateMedia, "allow-private-media", false, "allow media URLs on loopback, private and link-local addresses (testing only)")
 	f.DurationVar(&o.urlExpiry, "url-expiry", 15*time.Minute, "lifetime of signed download locations")
 	f.IntVar(&o.workers, "workers", 4, "transcripts processed concurrently")
-	f.IntVar(&o.accountWorkers, "account-workers", 0, "most transcripts of one account this process works at once, so one account cannot hold every worker (default max(1, workers/2)); others wait their turn")
+	f.IntVar(&o.accountWorkers, "account-workers", 0, "transcripts of one account this process works at once as its share (default max(1, workers/2)); beyond it an account borrows idle workers and gives them back as soon as another account's transcript waits")
 	f.DurationVar(&o.mediaTimeout, "media-timeout", media.DefaultTimeout, "limit for downloading one transcript's media; a transcript whose media does not arrive in time 3 times fails")
 	f.StringVar(&o.kekFile, "kek-file", "", "server key-encryption key file (default <data>/kek, created if missing)")
 	f.StringSliceVar(&o.previousKEKs, "previous-kek-files", nil, "older key-encryption keys, still used to open what they sealed (key rotation)")

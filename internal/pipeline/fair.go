@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -17,26 +16,32 @@ import (
 
 // Fair scheduling.
 //
-// River works jobs in insertion order, so one account that queues many slow
-// transcripts (media that hangs until the fetch times out, heavy operators)
-// would hold every worker and make everyone else wait. Each worker process
-// therefore runs at most AccountWorkers transcripts of one account at once;
-// a job of an account at its cap is snoozed (river.JobSnooze, which costs no
-// attempt) and comes back after a short, jittered delay, behind the jobs
-// queued meanwhile. With the cap below --workers, every process always keeps
-// workers free for other accounts.
+// River works jobs in priority, then insertion order, so one account that
+// queues many slow transcripts (media that hangs until the fetch times out,
+// heavy operators) would hold every worker and make everyone else wait. Two
+// things prevent it:
 //
-// The cap is per process, counted in memory, on purpose, on SQLite and on
-// PostgreSQL alike: a cluster-wide cap derived from one process's --workers
-// would throttle a lone tenant to a fraction of a scaled-out cluster, and a
-// count kept in the database (transcripts in progress, advisory-lock slots)
-// costs round trips or held connections per job and must survive dead
-// workers. Per process, an account gets at most AccountWorkers × (worker
-// processes) workers cluster-wide, and each process keeps
-// workers − AccountWorkers for the others.
+//   - Fair queueing: a job's priority falls as its account's backlog grows
+//     (jobPriority), so a quiet account's transcript is fetched before the
+//     thousands another account queued earlier.
+//   - A guaranteed share with preemptible borrowing: each worker process runs
+//     up to AccountWorkers transcripts of one account as its share. Beyond
+//     that an account borrows idle workers (a lone tenant keeps every worker
+//     busy), but a borrowed job looks every borrowPoll at what River would
+//     fetch next, and when that includes another account's job it gives the
+//     worker back: its context is cancelled and it is snoozed
+//     (river.JobSnooze costs no attempt; the pipeline is idempotent, so the
+//     retry redoes the work). Another account waits at most about
+//     borrowPoll for a worker, whatever the first one's jobs do.
+//
+// The share is counted per process, in memory, on SQLite and PostgreSQL
+// alike: a cluster-wide count would cost round trips or held connections per
+// job and must survive dead workers, and the guarantee holds per process
+// (every process keeps workers − AccountWorkers for other accounts, on
+// demand). The look at the queue is global (the shared database).
 
-// DefaultAccountWorkers is the per-account cap for a process with workers
-// workers: half of them, at least one.
+// DefaultAccountWorkers is the guaranteed share of one account in a process
+// with workers workers: half of them, at least one.
 func DefaultAccountWorkers(workers int) int { return max(1, workers/2) }
 
 // maxTimeoutAttempts is how many attempts a transcript gets when its media
@@ -45,46 +50,35 @@ func DefaultAccountWorkers(workers int) int { return max(1, workers/2) }
 // River's 25 attempts.
 const maxTimeoutAttempts = 3
 
-// admitWait is how long a job of an account at its cap waits for one of the
-// account's slots before it is snoozed; admitPoll how often it looks.
-const (
-	admitWait = 250 * time.Millisecond
-	admitPoll = 10 * time.Millisecond
+// borrowPoll is how often a job running beyond its account's share checks
+// whether another account is waiting; borrowSnooze how long it waits when it
+// gave its worker back.
+var (
+	borrowPoll   = 250 * time.Millisecond
+	borrowSnooze = time.Second
 )
 
 // accountSlots counts the running transcript jobs of each account in this
 // process.
 type accountSlots struct {
-	cap int
+	share int
 
 	mu      sync.Mutex
 	running map[string]int
-	// snoozed are the jobs of each account snoozed recently, by job ID, with
-	// when: the more an account has waiting, the longer each snooze, so a
-	// flood of thousands is not refetched (and snoozed again) many times a
-	// second ahead of other accounts' jobs.
-	snoozed map[string]map[int64]time.Time
 }
 
-func newAccountSlots(cap int) *accountSlots {
-	return &accountSlots{cap: cap, running: map[string]int{}, snoozed: map[string]map[int64]time.Time{}}
+func newAccountSlots(share int) *accountSlots {
+	return &accountSlots{share: share, running: map[string]int{}}
 }
 
-// acquire takes a slot of account for job; ok is false when the account is
-// at its cap. release must be called once when the job ends.
-func (s *accountSlots) acquire(account string, job int64) (release func(), ok bool) {
+// acquire counts a job of account as running; borrowed reports that the
+// account already had its share running. release must be called once when
+// the job ends.
+func (s *accountSlots) acquire(account string) (release func(), borrowed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.running[account] >= s.cap {
-		return nil, false
-	}
+	borrowed = s.running[account] >= s.share
 	s.running[account]++
-	if w := s.snoozed[account]; w != nil {
-		delete(w, job)
-		if len(w) == 0 {
-			delete(s.snoozed, account)
-		}
-	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -94,62 +88,64 @@ func (s *accountSlots) acquire(account string, job int64) (release func(), ok bo
 				delete(s.running, account)
 			}
 		})
-	}, true
+	}, borrowed
 }
 
-// snoozeFor returns how long to snooze job of account: half a second to a
-// second, plus 50 ms per job of the account snoozed in the last two minutes,
-// jittered, at most 30 s.
-func (s *accountSlots) snoozeFor(account string, job int64) time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	w := s.snoozed[account]
-	if w == nil {
-		w = map[int64]time.Time{}
-		s.snoozed[account] = w
-	}
-	for id, at := range w {
-		if now.Sub(at) > 2*time.Minute {
-			delete(w, id)
-		}
-	}
-	w[job] = now
-	spread := 500*time.Millisecond + time.Duration(len(w))*50*time.Millisecond
-	return min(500*time.Millisecond+rand.N(spread), 30*time.Second)
-}
-
-// admit decides whether this process may run the transcript's job now. It
-// returns release (nil when there is nothing to hold: the transcript is
-// gone or finished, Process will see to it) or a snooze error.
-func (w *transcribeWorker) admit(ctx context.Context, job *river.Job[TranscribeArgs]) (release func(), err error) {
+// work runs the job's transcript through the pipeline, as the account's
+// share or on a borrowed worker (see Fair scheduling); a borrowed run that
+// gives its worker back returns a snooze.
+func (w *transcribeWorker) work(ctx context.Context, job *river.Job[TranscribeArgs]) error {
+	sid := job.Args.TranscriptSID
 	if w.slots == nil {
-		return func() {}, nil
+		return w.p.Process(ctx, sid)
 	}
-	t, err := w.p.DB.TranscriptForJob(ctx, job.Args.TranscriptSID)
+	account, err := w.p.DB.TranscriptAccount(ctx, sid)
 	if errors.Is(err, convoseal.ErrNotFound) {
-		return func() {}, nil
+		return w.p.Process(ctx, sid) // deleted: Process sees to it
 	}
 	if err != nil {
-		return nil, fmt.Errorf("loading %s: %w", job.Args.TranscriptSID, err)
+		return fmt.Errorf("loading %s: %w", sid, err)
 	}
-	// Wait a little for one of the account's jobs to finish before giving
-	// the worker back: an account with a stream of quick transcripts then
-	// keeps its share busy without a snooze (a database write) per fetch.
-	deadline := time.Now().Add(admitWait)
-	for {
-		if release, ok := w.slots.acquire(t.AccountSID, job.ID); ok {
-			return release, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, river.JobSnooze(w.slots.snoozeFor(t.AccountSID, job.ID))
-		}
-		select {
-		case <-ctx.Done():
-			return nil, river.JobSnooze(0)
-		case <-time.After(admitPoll):
-		}
+	release, borrowed := w.slots.acquire(account)
+	defer release()
+	if !borrowed {
+		return w.p.Process(ctx, sid)
 	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	yielded := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(borrowPoll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			waiting, err := w.p.DB.OtherAccountWaiting(runCtx, account)
+			if err != nil && runCtx.Err() == nil {
+				w.p.Log.Warn("fair scheduling: looking at the queue", "error", err)
+			}
+			if waiting {
+				close(yielded)
+				cancel()
+				return
+			}
+		}
+	}()
+	err = w.p.Process(runCtx, sid)
+	close(done)
+	select {
+	case <-yielded:
+		if ctx.Err() == nil {
+			w.p.Log.Debug("borrowed worker given back to another account", "transcript_sid", sid, "account_sid", account)
+			return river.JobSnooze(borrowSnooze)
+		}
+	default:
+	}
+	return err
 }
 
 // timeoutReason returns the failure reason when err, on this attempt, ends

@@ -40,16 +40,15 @@ type transcribeWorker struct {
 	river.WorkerDefaults[TranscribeArgs]
 	p       *Pipeline
 	timeout time.Duration
-	slots   *accountSlots // per-account cap (fair.go); nil: none
+	slots   *accountSlots // per-account share (fair.go); nil: none
 }
 
 func (w *transcribeWorker) Work(ctx context.Context, job *river.Job[TranscribeArgs]) error {
-	release, err := w.admit(ctx, job)
-	if err != nil {
+	err := w.work(ctx, job)
+	var snooze *river.JobSnoozeError
+	if errors.As(err, &snooze) {
 		return err
 	}
-	defer release()
-	err = w.p.Process(ctx, job.Args.TranscriptSID)
 	reason, early := w.timeoutReason(ctx, job, err)
 	if err != nil && (early || job.Attempt >= job.MaxAttempts) {
 		// The last attempt: leave the transcript failed, not in progress forever.
@@ -87,8 +86,8 @@ type QueueConfig struct {
 	// to River's 30 s rescuer interval), so it must exceed the longest
 	// legitimate processing time.
 	JobTimeout time.Duration
-	// AccountWorkers caps the transcripts of one account this process works
-	// at once (see fair.go); 0 means DefaultAccountWorkers(Workers).
+	// AccountWorkers is the share of one account among this process's
+	// workers (see fair.go); 0 means DefaultAccountWorkers(Workers).
 	AccountWorkers int
 }
 
