@@ -303,6 +303,12 @@ func TestBadInputTable(t *testing.T) {
 		{name: "operator unknown OperatorType", req: post("/v2/Operators/Custom", "FriendlyName", "o", "OperatorType", "telepathy", "Config", `{}`), status: 400, mention: []string{"OperatorType"}},
 		{name: "operator Config not JSON", req: post("/v2/Operators/Custom", "FriendlyName", "o", "OperatorType", "phrase-matching", "Config", `phrases=a`), status: 400, mention: []string{"Config"}},
 		{name: "operator Config empty phrases", req: post("/v2/Operators/Custom", "FriendlyName", "o", "OperatorType", "phrase-matching", "Config", `{"phrases":[]}`), status: 400, mention: []string{"Config"}},
+		{name: "generative schema $ref file", req: post("/v2/Operators/Custom", "FriendlyName", "o", "OperatorType", "generative", "Config", `{"prompt":"p","json_result_schema":{"$ref":"file:///etc/passwd"}}`),
+			status: 400, mention: []string{"json_result_schema", "not allowed"}, forbid: []string{"passwd", "root:"}},
+		{name: "generative schema $ref stdin", req: post("/v2/Operators/Custom", "FriendlyName", "o", "OperatorType", "generative", "Config", `{"prompt":"p","json_result_schema":{"$ref":"file:///proc/self/fd/0"}}`),
+			status: 400, mention: []string{"json_result_schema", "not allowed"}, forbid: []string{"/proc"}},
+		{name: "generative schema relative $ref", req: post("/v2/Operators/Custom", "FriendlyName", "o", "OperatorType", "generative", "Config", `{"prompt":"p","json_result_schema":{"$ref":"convoseal.db"}}`),
+			status: 400, mention: []string{"json_result_schema", "not allowed"}, forbid: []string{"convoseal.db"}},
 		// ---- Unknown SIDs: 404 naming the resource ----
 		{name: "fetch unknown public key", req: get("/v1/Credentials/PublicKeys/" + uCR), status: 404, mention: []string{uCR}},
 		{name: "update unknown public key", req: post("/v1/Credentials/PublicKeys/"+uCR, "FriendlyName", "x"), status: 404, mention: []string{uCR}},

@@ -58,6 +58,8 @@ type serveOptions struct {
 	pprof             bool
 	metricsAddr       string
 	bodyBudget        byteSize
+	accountWorkers    int
+	mediaTimeout      time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -107,6 +109,8 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.BoolVar(&o.allowPrivateMedia, "allow-private-media", false, "allow media URLs on loopback, private and link-local addresses (testing only)")
 	f.DurationVar(&o.urlExpiry, "url-expiry", 15*time.Minute, "lifetime of signed download locations")
 	f.IntVar(&o.workers, "workers", 4, "transcripts processed concurrently")
+	f.IntVar(&o.accountWorkers, "account-workers", 0, "transcripts of one account this process works at once as its share (default max(1, workers/2)); beyond it an account borrows idle workers and gives them back as soon as another account's transcript waits")
+	f.DurationVar(&o.mediaTimeout, "media-timeout", media.DefaultTimeout, "limit for downloading one transcript's media; a transcript whose media does not arrive in time 3 times fails")
 	f.StringVar(&o.kekFile, "kek-file", "", "server key-encryption key file (default <data>/kek, created if missing)")
 	f.StringSliceVar(&o.previousKEKs, "previous-kek-files", nil, "older key-encryption keys, still used to open what they sealed (key rotation)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -222,7 +226,13 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	}
 	defer closeBlobs()
 
-	fetcher := &media.Fetcher{AllowPrivate: o.allowPrivateMedia}
+	if o.accountWorkers < 0 || o.accountWorkers > 256 {
+		return usageErrorf("--account-workers must be from 0 (default) to 256")
+	}
+	if o.mediaTimeout < 100*time.Millisecond || o.mediaTimeout > time.Hour {
+		return usageErrorf("--media-timeout must be between 100ms and 1h")
+	}
+	fetcher := &media.Fetcher{AllowPrivate: o.allowPrivateMedia, Timeout: o.mediaTimeout}
 	m := metrics.New()
 	p := &pipeline.Pipeline{DB: db, Blobs: blobs, Keys: keys, Fetcher: fetcher, Log: log, Metrics: m}
 	if o.llmURL != "" {
@@ -241,7 +251,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	if o.role == "api" {
 		workers = 0 // inserts jobs, never works them
 	}
-	qcfg := pipeline.QueueConfig{Workers: workers, Solo: o.database == "", Webhooks: hooks, WebhookBackoff: o.webhookBackoff, JobTimeout: o.jobTimeout}
+	qcfg := pipeline.QueueConfig{Workers: workers, Solo: o.database == "", Webhooks: hooks, WebhookBackoff: o.webhookBackoff, JobTimeout: o.jobTimeout, AccountWorkers: o.accountWorkers}
 	var queue *pipeline.Queue
 	if o.database != "" {
 		queue, err = pipeline.NewPostgresQueue(ctx, db.Write, p, qcfg, log)

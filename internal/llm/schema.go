@@ -39,8 +39,7 @@ func (c *Client) compile(schema json.RawMessage) ([]byte, *jsonschema.Schema, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: not JSON", ErrInvalidSchema)
 	}
-	comp := jsonschema.NewCompiler()
-	comp.UseLoader(noLoader{}) // no file or network access for $ref
+	comp := NewSchemaCompiler()
 	if err := comp.AddResource(schemaURL, doc); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidSchema, err)
 	}
@@ -59,6 +58,22 @@ func (c *Client) compile(schema json.RawMessage) ([]byte, *jsonschema.Schema, er
 	c.schemaMu.Unlock()
 	return compact, sch, nil
 }
+
+// NewSchemaCompiler returns a JSON-Schema compiler for customer-supplied
+// schemas: it refuses every external reference ($ref or $schema naming a
+// file, a relative path or a URL), so compiling reads nothing from the
+// server's disk or network and never blocks on it. Resources must be added
+// with AddResource, under a URL such as SchemaURL.
+func NewSchemaCompiler() *jsonschema.Compiler {
+	comp := jsonschema.NewCompiler()
+	comp.UseLoader(noLoader{})
+	return comp
+}
+
+// SchemaURL is the in-memory URL customer schemas are registered under (it
+// only appears in schema locations; relative references resolve against it,
+// never against the working directory).
+const SchemaURL = schemaURL
 
 // noLoader refuses to load any external schema.
 type noLoader struct{}

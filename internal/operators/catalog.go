@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/llm"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -133,12 +134,15 @@ func ValidateConfig(t *convoseal.OperatorType, cfg map[string]any) error {
 	}
 	if t.Name == "generative" {
 		if s, ok := cfg["json_result_schema"]; ok {
-			c := jsonschema.NewCompiler()
-			if err := c.AddResource("result.json", s); err != nil {
+			// The customer's schema may name files or URLs; the compiler
+			// must load none of them (a local-file oracle, and a request
+			// that blocks reading /proc/self/fd/0), so one message for all.
+			c := llm.NewSchemaCompiler()
+			if err := c.AddResource(llm.SchemaURL, s); err != nil {
 				return errString("json_result_schema is not a JSON Schema")
 			}
-			if _, err := c.Compile("result.json"); err != nil {
-				return errString("json_result_schema is not a valid JSON Schema")
+			if _, err := c.Compile(llm.SchemaURL); err != nil {
+				return errString("json_result_schema is not a valid self-contained JSON Schema (references to files or URLs are not allowed)")
 			}
 		}
 	}
@@ -160,11 +164,11 @@ func compileSchema(t *convoseal.OperatorType) (*jsonschema.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(t.Name+".json", doc); err != nil {
+	c := llm.NewSchemaCompiler()
+	if err := c.AddResource("mem:///"+t.Name+".json", doc); err != nil {
 		return nil, err
 	}
-	s, err := c.Compile(t.Name + ".json")
+	s, err := c.Compile("mem:///" + t.Name + ".json")
 	if err != nil {
 		return nil, err
 	}

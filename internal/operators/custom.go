@@ -16,6 +16,13 @@ type phraseConfig struct {
 	MediaChannel *int     `json:"media_channel"`
 }
 
+// maxPhraseWork bounds the work of one phrase-matching operator on one
+// transcript, in words × candidate phrases compared (fuzzy matching compares
+// every phrase with every word, 70 to 150 ns each): a second or so of CPU,
+// enough for 500 phrases over 20,000 words, or 20 phrases over 500,000. A
+// transcript beyond it gets a failed result, not minutes of a worker.
+const maxPhraseWork = 10_000_000
+
 // phraseMatcher runs a phrase-matching operator.
 type phraseMatcher struct {
 	phrases []string
@@ -78,6 +85,7 @@ func newPhraseMatching(raw json.RawMessage) (Runner, error) {
 // similarity (less 0.1 per inserted word) for a fuzzy one.
 func (m *phraseMatcher) Run(ctx context.Context, conv *Conversation) (*Result, error) {
 	var out []UtteranceResult
+	work := 0 // words × phrases compared so far
 	for si, s := range conv.Sentences {
 		if si%64 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -88,7 +96,11 @@ func (m *phraseMatcher) Run(ctx context.Context, conv *Conversation) (*Result, e
 			continue
 		}
 		toks := tokenize(s.Transcript)
-		for _, pi := range m.candidates(toks) {
+		cands := m.candidates(toks)
+		if work += len(toks) * len(cands); work > maxPhraseWork {
+			return nil, fmt.Errorf("the transcript is too long for this operator: it would compare more than %d words × phrases (%d phrases); use fewer phrases or exact matching", maxPhraseWork, len(m.phrases))
+		}
+		for _, pi := range cands {
 			ms := m.pats[pi].findAll(toks)
 			if len(ms) == 0 {
 				continue

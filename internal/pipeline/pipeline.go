@@ -399,6 +399,9 @@ func (p *Pipeline) loadMedia(ctx context.Context, t *convoseal.Transcript, blobS
 	}
 	m, err := p.Fetcher.Fetch(ctx, mediaURL)
 	if err != nil {
+		// The detail (what a name resolved to, refused or timed out) is for
+		// the operator only; the customer's reason is generic (safeReason).
+		p.Log.Warn("media fetch failed", "transcript_sid", t.SID, "account_sid", t.AccountSID, "error", err.Error())
 		if transient(err) {
 			return nil, err
 		}
@@ -438,10 +441,20 @@ func transient(err error) bool {
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// safeReason is the client-visible failure reason. The media package's
-// messages name URLs without query or credentials and never include content.
+// safeReason is the client-visible failure reason: for media errors
+// media.PublicReason (no resolved addresses, no refused-or-timed-out port
+// states: those go to the operator's log), a permanent error's own reason,
+// and for anything else (database, blob store) a generic one.
 func safeReason(err error) string {
-	return err.Error()
+	var perm *permanentError
+	var fe *media.FetchError
+	switch {
+	case errors.As(err, &perm):
+		return perm.reason
+	case errors.As(err, &fe), errors.Is(err, media.ErrUnsupportedMedia), errors.Is(err, media.ErrInvalidDocument):
+		return media.PublicReason(err)
+	}
+	return "an internal error stopped processing; the operator's log has the details"
 }
 
 // toSentences numbers the document's sentences and gives each a stable SID

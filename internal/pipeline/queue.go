@@ -40,19 +40,31 @@ type transcribeWorker struct {
 	river.WorkerDefaults[TranscribeArgs]
 	p       *Pipeline
 	timeout time.Duration
+	slots   *accountSlots // per-account share (fair.go); nil: none
 }
 
 func (w *transcribeWorker) Work(ctx context.Context, job *river.Job[TranscribeArgs]) error {
-	err := w.p.Process(ctx, job.Args.TranscriptSID)
-	if err != nil && job.Attempt >= job.MaxAttempts {
+	err := w.work(ctx, job)
+	var snooze *river.JobSnoozeError
+	if errors.As(err, &snooze) {
+		return err
+	}
+	reason, early := w.timeoutReason(ctx, job, err)
+	if err != nil && (early || job.Attempt >= job.MaxAttempts) {
 		// The last attempt: leave the transcript failed, not in progress forever.
-		reason := fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, safeReason(err))
+		if !early {
+			reason = fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, safeReason(err))
+		}
+		w.p.Log.Warn("transcript failed", "transcript_sid", job.Args.TranscriptSID, "attempt", job.Attempt, "reason", reason, "error", err.Error())
 		t, terr := w.p.DB.TranscriptForJob(context.WithoutCancel(ctx), job.Args.TranscriptSID)
 		if terr != nil {
 			return errors.Join(err, terr)
 		}
 		if ferr := w.p.DB.FailTranscript(context.WithoutCancel(ctx), job.Args.TranscriptSID, reason, w.p.notify(context.WithoutCancel(ctx), t, convoseal.StatusFailed)); ferr != nil {
 			return errors.Join(err, ferr)
+		}
+		if early {
+			return nil // failed for good: no more attempts
 		}
 	}
 	return err
@@ -74,6 +86,9 @@ type QueueConfig struct {
 	// to River's 30 s rescuer interval), so it must exceed the longest
 	// legitimate processing time.
 	JobTimeout time.Duration
+	// AccountWorkers is the share of one account among this process's
+	// workers (see fair.go); 0 means DefaultAccountWorkers(Workers).
+	AccountWorkers int
 }
 
 func (c QueueConfig) jobTimeout() time.Duration {
@@ -94,6 +109,8 @@ type Queue struct {
 	// alive, for a worker on PostgreSQL, holds its liveness lock and
 	// rescues the jobs of dead workers.
 	alive *liveness
+
+	postgres bool // tx queries take $n placeholders (else SQLite's ?)
 }
 
 // NewSQLiteQueue migrates River's tables in db and returns a queue whose
@@ -135,7 +152,12 @@ func clientConfig(p *Pipeline, cfg QueueConfig, log *slog.Logger) (*river.Config
 	}
 	if cfg.Workers > 0 {
 		workers := river.NewWorkers()
-		if err := river.AddWorkerSafely(workers, &transcribeWorker{p: p, timeout: cfg.jobTimeout()}); err != nil {
+		accountWorkers := cfg.AccountWorkers
+		if accountWorkers <= 0 {
+			accountWorkers = DefaultAccountWorkers(cfg.Workers)
+		}
+		tw := &transcribeWorker{p: p, timeout: cfg.jobTimeout(), slots: newAccountSlots(accountWorkers)}
+		if err := river.AddWorkerSafely(workers, tw); err != nil {
 			return nil, err
 		}
 		queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
@@ -162,9 +184,14 @@ func quiet(log *slog.Logger) *slog.Logger {
 	return log.With("component", "river")
 }
 
-// EnqueueTx inserts the job for a transcript on tx.
+// EnqueueTx inserts the job for a transcript on tx, with a priority that
+// falls as the transcript's account's backlog grows (jobPriority).
 func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, transcriptSID string) error {
-	_, err := q.client.InsertTx(ctx, tx, TranscribeArgs{TranscriptSID: transcriptSID}, nil)
+	prio, err := q.jobPriority(ctx, tx, transcriptSID)
+	if err != nil {
+		return fmt.Errorf("job priority: %w", err)
+	}
+	_, err = q.client.InsertTx(ctx, tx, TranscribeArgs{TranscriptSID: transcriptSID}, &river.InsertOpts{Priority: prio})
 	return err
 }
 

@@ -74,6 +74,7 @@ func newPostgresQueue(ctx context.Context, db *sql.DB, rc *river.Config, log *sl
 		}
 		return nil, err
 	}
+	q.postgres = true
 	if listener != nil {
 		q.onStop = listener.Close
 	}

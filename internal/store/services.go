@@ -268,13 +268,36 @@ func (db *DB) AttachOperator(ctx context.Context, accountSID, serviceSID, operat
 		if _, err := getOperator(ctx, tx, accountSID, operatorSID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO service_operators (service_sid, operator_sid, date_created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO service_operators (service_sid, operator_sid, date_created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			serviceSID, operatorSID, fmtTime(db.now()))
 		if isForeignKeyViolation(err) {
 			return convoseal.ErrNotFound // the Service or operator was deleted meanwhile
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // attached already
+		}
+		return checkOperatorCount(ctx, tx, serviceSID)
 	})
+}
+
+// MaxServiceOperators is how many operators one Service may have: every
+// transcript of the Service runs each of them.
+const MaxServiceOperators = 20
+
+// checkOperatorCount refuses (rolling back the attachment just made) a
+// Service with more than MaxServiceOperators operators.
+func checkOperatorCount(ctx context.Context, tx *txn, serviceSID string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM service_operators WHERE service_sid = ?`, serviceSID).Scan(&n); err != nil {
+		return err
+	}
+	if n > MaxServiceOperators {
+		return convoseal.Invalidf("Service %s already has %d operators, the most a Service may have; detach one first", serviceSID, MaxServiceOperators)
+	}
+	return nil
 }
 
 // DetachOperator removes an attachment.
