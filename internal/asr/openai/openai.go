@@ -101,6 +101,11 @@ type Config struct {
 	// Backoff returns the wait after the attempt-th failure (1-based); a
 	// longer Retry-After wins. Default: exponential with jitter.
 	Backoff func(attempt int) time.Duration
+	// MaxBusyWait is how long Recognize keeps retrying while the server
+	// answers 429 (busy, as asr-serve does when all its decoders work):
+	// such answers do not use up Attempts until this much time has passed
+	// since the first one. Default: Timeout.
+	MaxBusyWait time.Duration
 }
 
 // Client is an asr.Recognizer backed by an HTTP endpoint. It is safe for
@@ -116,6 +121,7 @@ type Client struct {
 	primary   map[string]bool
 	hc        *http.Client
 	backoff   func(int) time.Duration
+	busyWait  time.Duration
 	sem       chan struct{}
 }
 
@@ -131,8 +137,8 @@ func New(cfg Config) (*Client, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("asr/openai: URL must not have a query or fragment")
 	}
-	if cfg.Timeout < 0 || cfg.Attempts < 0 || cfg.MaxConcurrent < 0 || cfg.MaxResponseBytes < 0 {
-		return nil, errors.New("asr/openai: Timeout, Attempts, MaxConcurrent and MaxResponseBytes must not be negative")
+	if cfg.Timeout < 0 || cfg.Attempts < 0 || cfg.MaxConcurrent < 0 || cfg.MaxResponseBytes < 0 || cfg.MaxBusyWait < 0 {
+		return nil, errors.New("asr/openai: Timeout, Attempts, MaxConcurrent, MaxResponseBytes and MaxBusyWait must not be negative")
 	}
 	if strings.ContainsAny(cfg.APIKey, "\r\n") {
 		return nil, errors.New("asr/openai: APIKey contains a line break")
@@ -148,6 +154,7 @@ func New(cfg Config) (*Client, error) {
 		sem:      make(chan struct{}, orDefault(cfg.MaxConcurrent, DefaultMaxConcurrent)),
 		primary:  map[string]bool{},
 	}
+	c.busyWait = orDefault(cfg.MaxBusyWait, c.timeout)
 	if c.backoff == nil {
 		c.backoff = defaultBackoff
 	}
@@ -252,7 +259,8 @@ func (c *Client) Recognize(ctx context.Context, a asr.Audio, language string) (*
 	case <-ctx.Done():
 		return nil, fmt.Errorf("asr/openai: waiting for a request slot: %w", ctx.Err())
 	}
-	for attempt := 1; ; attempt++ {
+	var busySince time.Time
+	for attempt, n := 1, 1; ; n++ {
 		raw, f := c.attempt(ctx, body, ctype)
 		if f == nil {
 			res, err := parse(raw, a.Duration())
@@ -263,14 +271,27 @@ func (c *Client) Recognize(ctx context.Context, a asr.Audio, language string) (*
 			return res, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("asr/openai: after %d attempt%s: %w", attempt, plural(attempt), err)
+			return nil, fmt.Errorf("asr/openai: after %d attempt%s: %w", n, plural(n), err)
 		}
-		if !f.retry || attempt >= c.attempts {
-			return nil, f.final(attempt, language)
+		busy := f.status == http.StatusTooManyRequests
+		if busy && busySince.IsZero() {
+			busySince = time.Now()
 		}
-		wait := max(c.backoff(attempt), f.retryAfter)
+		switch {
+		case busy && time.Since(busySince) < c.busyWait:
+			// A busy server: wait without using up an attempt.
+		case !f.retry || attempt >= c.attempts:
+			return nil, f.final(n, language)
+		default:
+			attempt++
+		}
+		wait := c.backoff(n)
+		if busy {
+			wait = c.backoff(min(n, 3)) // poll a busy server every second or two
+		}
+		wait = max(wait, f.retryAfter)
 		if err := sleepCtx(ctx, wait); err != nil {
-			return nil, fmt.Errorf("asr/openai: after %d attempt%s: %w", attempt, plural(attempt), err)
+			return nil, fmt.Errorf("asr/openai: after %d attempt%s: %w", n, plural(n), err)
 		}
 	}
 }

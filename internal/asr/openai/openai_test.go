@@ -392,3 +392,28 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
+
+// A server answering 429 (busy) is waited for without using up attempts,
+// for up to MaxBusyWait.
+func TestBusyServerWaits(t *testing.T) {
+	body, _ := os.ReadFile("testdata/openai.json")
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if n.Add(1) <= 6 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+	if _, err := newClient(t, srv.URL+"/v1", Config{Attempts: 2}).Recognize(context.Background(), audio(), "en"); err != nil || n.Load() != 7 {
+		t.Fatalf("err %v after %d requests, want success after 7", err, n.Load())
+	}
+	n.Store(0)
+	_, err := newClient(t, srv.URL+"/v1", Config{Attempts: 2, MaxBusyWait: time.Nanosecond}).Recognize(context.Background(), audio(), "en")
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != 429 || n.Load() != 2 {
+		t.Fatalf("err %v after %d requests, want HTTP 429 after 2", err, n.Load())
+	}
+}
