@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/convoseal/convoseal/internal/asr"
 	"github.com/convoseal/convoseal/internal/asr/openai"
@@ -281,7 +282,14 @@ func TestBusyIs429(t *testing.T) {
 	}()
 	<-rec.started
 	body, ct := form(t, wav(16000, 1, make([]int16, 1600)))
-	w := post(t, h, "/v1/audio/transcriptions", body, ct)
+	// Bounded, so that a handler that queued instead of refusing fails the
+	// test rather than hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/audio/transcriptions", body)
+	r.Header.Set("Content-Type", ct)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
 	if w.Code != 429 || w.Header().Get("Retry-After") == "" || errorCode(t, w) != "rate_limit_exceeded" {
 		t.Fatalf("second request: %d %q", w.Code, w.Body)
 	}
