@@ -62,7 +62,7 @@ transcripts and operator results are sealed with the customer's public key the
 moment they are produced, and gives customers the tools to make keys and to
 decrypt what they download.
 
-Operators:   convoseal serve (and convoseal migrate, accounts, services).
+Operators:   convoseal serve (and convoseal migrate, accounts, services, asr-serve).
 Customers:   convoseal keygen, then convoseal decrypt.
 
 ` + exitCodesHelp,
@@ -70,7 +70,7 @@ Customers:   convoseal keygen, then convoseal decrypt.
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
-	root.AddCommand(newKeygenCommand(), newDecryptCommand(), newServeCommand(), newAccountsCommand(), newServicesCommand(), newMigrateCommand())
+	root.AddCommand(newKeygenCommand(), newDecryptCommand(), newServeCommand(), newAccountsCommand(), newServicesCommand(), newMigrateCommand(), newASRServeCommand())
 	return root
 }
 
