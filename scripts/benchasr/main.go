@@ -170,10 +170,10 @@ func buildSets(work string) ([]set, error) {
 			if err := run("flite", "-voice", voice, "-t", s, "-o", wav16); err != nil {
 				return nil, err
 			}
-			if err := run("sox", wav16, "-e", "mu-law", "-r", "8000", ulaw); err != nil {
+			if err := run("sox", "-D", wav16, "-e", "mu-law", "-r", "8000", ulaw); err != nil {
 				return nil, err
 			}
-			if err := run("sox", ulaw, "-e", "signed-integer", "-b", "16", "-r", "16000", back); err != nil {
+			if err := run("sox", "-D", ulaw, "-e", "signed-integer", "-b", "16", "-r", "16000", back); err != nil {
 				return nil, err
 			}
 			d, err := duration(wav16)

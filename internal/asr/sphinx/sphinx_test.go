@@ -215,3 +215,32 @@ func TestResample(t *testing.T) {
 		t.Errorf("max error %.0f of 10000", maxErr)
 	}
 }
+
+// TestResampleDown keeps a 1 kHz tone through 44.1 kHz → 16 kHz and removes
+// a 10 kHz one (above the new Nyquist frequency).
+func TestResampleDown(t *testing.T) {
+	tone := func(f float64) []int16 {
+		s := make([]int16, 44100)
+		for i := range s {
+			s[i] = int16(10000 * math.Sin(2*math.Pi*f*float64(i)/44100))
+		}
+		return s
+	}
+	rms := func(s []int16) float64 {
+		var e float64
+		for _, v := range s[500 : len(s)-500] {
+			e += float64(v) * float64(v)
+		}
+		return math.Sqrt(e / float64(len(s)-1000))
+	}
+	low, high := resample(tone(1000), 44100, SampleRate), resample(tone(10000), 44100, SampleRate)
+	if len(low) != SampleRate {
+		t.Fatalf("len %d", len(low))
+	}
+	if r := rms(low); math.Abs(r-10000/math.Sqrt2) > 100 {
+		t.Errorf("1 kHz rms %.0f, want %.0f", r, 10000/math.Sqrt2)
+	}
+	if r := rms(high); r > 100 {
+		t.Errorf("10 kHz rms %.0f after low-pass", r)
+	}
+}
