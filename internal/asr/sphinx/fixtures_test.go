@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convoseal/convoseal/internal/asr"
 )
 
 // callSentences are call-centre lines the tests and the benchmark speak.
@@ -42,14 +41,23 @@ func requireASR(t *testing.T, what string, err error) {
 	t.Skipf("%s unavailable (%v); Debian: apt-get install libpocketsphinx3 pocketsphinx-en-us flite", what, err)
 }
 
+// requireLib skips (or fails) when the library or the model is not installed.
+func requireLib(t *testing.T) {
+	t.Helper()
+	_, err := loadLib(defaultPocketsphinx, defaultSphinxbase)
+	if err == nil {
+		m := DefaultModelDir
+		err = checkModel(filepath.Join(m, "en-us"), filepath.Join(m, "en-us.lm.bin"), filepath.Join(m, "cmudict-en-us.dict"))
+	}
+	requireASR(t, "pocketsphinx", err)
+}
+
 func newTestRecognizer(t *testing.T, n int) *Recognizer {
 	t.Helper()
+	requireLib(t)
 	r, err := New(Options{Decoders: n})
 	if err != nil {
-		if !errors.Is(err, asr.ErrUnavailable) {
-			t.Fatalf("New: %v", err)
-		}
-		requireASR(t, "pocketsphinx", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { r.Close() })
 	return r

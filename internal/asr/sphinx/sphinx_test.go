@@ -244,3 +244,17 @@ func TestResampleDown(t *testing.T) {
 		t.Errorf("10 kHz rms %.0f after low-pass", r)
 	}
 }
+
+// TestNewArgsOverride lets Options.Args replace a default without the
+// library refusing a duplicate name.
+func TestNewArgsOverride(t *testing.T) {
+	if got := strings.Join(mergeArgs([]string{"-a", "1", "-b", "2"}, []string{"-b", "3", "-c", "4"}), " "); got != "-a 1 -b 3 -c 4" {
+		t.Errorf("mergeArgs = %q", got)
+	}
+	requireLib(t)
+	r, err := New(Options{Args: []string{"-maxhmmpf", "8000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+}
