@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
 )
 
 // callSentences are call-centre lines the tests and the benchmark speak.

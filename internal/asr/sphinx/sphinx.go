@@ -116,6 +116,9 @@ func New(opts Options) (*Recognizer, error) {
 	r.sem <- struct{}{}
 	t := time.Now()
 	d, err := r.newDecoder()
+	if errors.Is(err, errOptions) {
+		return nil, fmt.Errorf("sphinx: %w", err)
+	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -145,11 +148,14 @@ func mergeArgs(lists ...[]string) []string {
 // LoadTime is how long loading the model into the first decoder took.
 func (r *Recognizer) LoadTime() time.Duration { return r.loadTime }
 
+// errOptions is a decoder option the library does not accept.
+var errOptions = errors.New("pocketsphinx rejected the decoder options")
+
 func (r *Recognizer) newDecoder() (*decoder, error) {
 	argv := newCStrings(r.args)
 	cfg := r.lib.cmdLnParseR(0, r.lib.psArgs(), int32(len(r.args)), &argv.ptrs[0], 1)
 	if cfg == 0 {
-		return nil, errors.New("pocketsphinx rejected the decoder options")
+		return nil, errOptions
 	}
 	ps := r.lib.psInit(cfg)
 	if ps == 0 {

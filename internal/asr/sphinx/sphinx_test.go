@@ -258,3 +258,12 @@ func TestNewArgsOverride(t *testing.T) {
 	}
 	r.Close()
 }
+
+// TestNewBadOption is a plain error, not "install pocketsphinx".
+func TestNewBadOption(t *testing.T) {
+	requireLib(t)
+	_, err := New(Options{Args: []string{"-no_such_option", "1"}})
+	if err == nil || errors.Is(err, asr.ErrUnavailable) {
+		t.Fatalf("err = %v, want a non-ErrUnavailable error", err)
+	}
+}

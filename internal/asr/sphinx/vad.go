@@ -76,9 +76,7 @@ func segmentSpeech(s []int16) []span {
 		if r.end-r.start < minSpeech {
 			continue
 		}
-		for _, p := range splitLong(db, r) {
-			out = append(out, p)
-		}
+		out = append(out, splitLong(db, r)...)
 	}
 	// Pad with context, never overlapping a neighbour, then convert to samples.
 	for i := range out {
