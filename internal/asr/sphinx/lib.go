@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"unsafe"
 
 	"github.com/ebitengine/purego"
 )
@@ -106,7 +107,9 @@ func checkModel(hmm, lm, dict string) error {
 	return nil
 }
 
-// cStrings is a NUL-terminated argv kept alive as long as its owner.
+// cStrings is a NULL-terminated argv of NUL-terminated strings in Go memory,
+// kept reachable by its owner (the decoder) for as long as the library may
+// read it; Go's heap does not move objects.
 type cStrings struct {
 	bufs [][]byte
 	ptrs []uintptr
@@ -117,7 +120,7 @@ func newCStrings(args []string) *cStrings {
 	for _, a := range args {
 		b := append([]byte(a), 0)
 		c.bufs = append(c.bufs, b)
-		c.ptrs = append(c.ptrs, uintptr(unsafePointer(&b[0])))
+		c.ptrs = append(c.ptrs, uintptr(unsafe.Pointer(&b[0])))
 	}
 	c.ptrs = append(c.ptrs, 0)
 	return c
