@@ -20,8 +20,8 @@ const asrAPIKeyEnv = "CONVOSEAL_ASR_API_KEY"
 
 func init() {
 	// asr-serve serves the embedded recognizer.
-	newEmbeddedRecognizer = func(decoders int) (asr.Recognizer, error) {
-		return sphinx.New(sphinx.Options{Decoders: decoders})
+	newEmbeddedRecognizer = func(decoders int, modelDir string) (asr.Recognizer, error) {
+		return sphinx.New(sphinx.Options{Decoders: decoders, ModelDir: modelDir})
 	}
 }
 
