@@ -23,6 +23,19 @@ import (
 // recognizer is missing, or fails it when CONVOSEAL_REQUIRE_ASR=1.
 func needASR(t *testing.T) {
 	t.Helper()
+	err := asrMissing()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CONVOSEAL_REQUIRE_ASR") == "1" {
+		t.Fatal(err.Error() + "; CONVOSEAL_REQUIRE_ASR=1")
+	}
+	t.Skip(err.Error())
+}
+
+// asrMissing says what of the audio toolchain and the embedded recognizer
+// is missing, or nil.
+func asrMissing() error {
 	var missing []string
 	for _, c := range []string{"flite", "sox", "lame"} {
 		if _, err := exec.LookPath(c); err != nil {
@@ -36,13 +49,9 @@ func needASR(t *testing.T) {
 		missing = append(missing, "libpocketsphinx3")
 	}
 	if len(missing) == 0 {
-		return
+		return nil
 	}
-	msg := fmt.Sprintf("audio tests need %s (apt-get install libpocketsphinx3 pocketsphinx-en-us flite sox lame)", strings.Join(missing, ", "))
-	if os.Getenv("CONVOSEAL_REQUIRE_ASR") == "1" {
-		t.Fatal(msg + "; CONVOSEAL_REQUIRE_ASR=1")
-	}
-	t.Skip(msg)
+	return fmt.Errorf("audio tests need %s (apt-get install libpocketsphinx3 pocketsphinx-en-us flite sox lame)", strings.Join(missing, ", "))
 }
 
 // callTurn is one utterance of the script.
