@@ -141,7 +141,7 @@ func (p *Pipeline) transcribe(ctx context.Context, t *convoseal.Transcript, rec 
 			return nil, p.recognizerError(t, c+1, lang, err)
 		}
 	}
-	var out []convoseal.Sentence
+	out := []convoseal.Sentence{} // silence: none, served as []
 	for c, res := range results {
 		out = append(out, segmentSentences(c+1, res)...)
 	}

@@ -133,6 +133,21 @@ func testProcessAudio(t *testing.T, db *store.DB) {
 		t.Errorf("sentences\n %s\nwant\n %s", strings.Join(summary, " | "), want)
 	}
 
+	// Silence: completed, with no sentences (an empty list, not null).
+	script := fake.script
+	fake.script = nil
+	got = run("en-US")
+	fake.script = script
+	body, meta, err = local.Get(ctx, SentencesKey(acct.SID, got.SID, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ = seal.ParseMetadata(meta)
+	plain, err = p.Keys.Open(keyring.ObjectBinding(acct.SID, got.SID, SentencesKey(acct.SID, got.SID, false)), body, env)
+	if err != nil || got.Status != convoseal.StatusCompleted || !strings.Contains(string(plain), `"sentences":[]`) {
+		t.Errorf("silence: %s, %s, %v", got.Status, plain, err)
+	}
+
 	// Failures: the reason a tenant sees, or a retry.
 	for _, c := range []struct {
 		lang   string
