@@ -68,6 +68,6 @@ transcripts; existing copies stay until their transcripts are deleted.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(dl, newServicesLLMCommand(&data, &database))
+	cmd.AddCommand(dl, newServicesLLMCommand(&data, &database), newServicesKeepMediaCommand(&data, &database))
 	return cmd
 }
