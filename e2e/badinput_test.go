@@ -270,7 +270,7 @@ func TestBadInputTable(t *testing.T) {
 			status: 400, mention: []string{"source_sid"}},
 		{name: "MediaStartTime=yesterday", req: post("/v2/Transcripts", "ServiceSid", svc, "Channel", okChannel, "MediaStartTime", "yesterday"), status: 400, mention: []string{"MediaStartTime"}},
 		{name: "CustomerKey over 64 chars", req: post("/v2/Transcripts", "ServiceSid", svc, "Channel", okChannel, "CustomerKey", strings.Repeat("k", 65)), status: 400, mention: []string{"CustomerKey"}},
-		{name: "media_url data: audio without a recognizer", req: post("/v2/Transcripts", "ServiceSid", svc, "Channel", ch(Channel("data:audio/wav;base64,UklGRiQAAABXQVZF"))),
+		{name: "media_url data: audio whose header does not decode", req: post("/v2/Transcripts", "ServiceSid", svc, "Channel", ch(Channel("data:audio/wav;base64,UklGRiQAAABXQVZF"))),
 			status: 400, mention: []string{"media_url"}},
 		{name: "media_url data: plain text", req: post("/v2/Transcripts", "ServiceSid", svc, "Channel", ch(Channel("data:text/plain;base64,aGVsbG8gd29ybGQ="))),
 			status: 400, mention: []string{"media_url"}},

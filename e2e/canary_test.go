@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	encbin "encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convoseal/convoseal/internal/audio"
 	"github.com/convoseal/convoseal/internal/interop"
 	intelligence "github.com/twilio/twilio-go/rest/intelligence/v2"
 )
@@ -81,6 +83,21 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 	submit := func(svc, how, mediaURL string) {
 		oks = append(oks, ok{sid: lcCreate(t, c, svc, mediaURL), how: how, keyed: svc == keyedSvc})
 	}
+	// Audio: the scripted call as a μ-law WAV over HTTP and an MP3 inline,
+	// on both Services. Its recognised sentences, its bytes and its decoded
+	// PCM must not be on disk either (patterns added below).
+	var audioSIDs []string
+	var call *testCall
+	if err := asrMissing(); err != nil && os.Getenv("CONVOSEAL_REQUIRE_ASR") != "1" {
+		t.Logf("no audio transcripts in this scan: %v", err)
+	} else {
+		call = scriptedCallAudio(t)
+		patterns = append(patterns, audioCanaryPatterns(t, call)...)
+		for _, svc := range []string{keyedSvc, serverSvc} {
+			audioSIDs = append(audioSIDs, lcCreate(t, c, svc, media.add("/"+svc+"/call.wav", "audio/wav", call.MuLaw)),
+				lcCreate(t, c, svc, "data:audio/mpeg;base64,"+base64.StdEncoding.EncodeToString(call.MP3)))
+		}
+	}
 	for _, v := range []struct {
 		svc, marker string
 	}{{keyedSvc, keyed}, {serverSvc, server}} {
@@ -133,6 +150,38 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 		if tr := WaitTranscript(t, c, o.sid, 30*time.Second); *tr.Status != "completed" {
 			_, raw := s.Do(t, http.MethodGet, "/v2/Transcripts/"+o.sid, nil)
 			t.Fatalf("%s (%s) is %s: %v", o.sid, o.how, *tr.Status, raw["failure_reason"])
+		}
+	}
+	for i, sid := range audioSIDs {
+		if tr := WaitTranscript(t, c, sid, 4*time.Minute); *tr.Status != "completed" {
+			_, raw := s.Do(t, http.MethodGet, "/v2/Transcripts/"+sid, nil)
+			t.Fatalf("audio transcript %s is %s: %v", sid, *tr.Status, raw["failure_reason"])
+		}
+		// What was recognised: every sentence of three words or more becomes
+		// a pattern (shorter ones, "thank you", could be anywhere).
+		var texts []string
+		if i < 2 { // the customer-key Service's
+			for _, sentence := range lcOpenAll(t, c, kf.Private, []string{sid})[sid].Sentences {
+				texts = append(texts, sentence.Transcript)
+			}
+		} else {
+			sentences, err := c.IntelligenceV2.ListSentence(sid, &intelligence.ListSentenceParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sentence := range sentences {
+				texts = append(texts, *sentence.Transcript)
+			}
+		}
+		n := 0
+		for _, text := range texts {
+			if len(strings.Fields(text)) >= 3 && len(text) >= 16 {
+				patterns = append(patterns, canaryPattern{fmt.Sprintf("a sentence recognised in %s: %q", sid, text), []byte(text), true})
+				n++
+			}
+		}
+		if n < 5 {
+			t.Fatalf("audio transcript %s: only %d sentences of three words or more: %q", sid, n, texts)
 		}
 	}
 	for how, sid := range bad {
@@ -260,7 +309,7 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 		}
 		t.Logf("scanned %s: %d blob files, %d PostgreSQL files and %s", sc.when, blobs, pg, strings.Join(other, " "))
 	}
-	t.Logf("%d transcripts completed, %d failed; %v", len(oks), len(bad), time.Since(began).Round(time.Millisecond))
+	t.Logf("%d transcripts completed (and %d of audio), %d failed; %v", len(oks), len(audioSIDs), len(bad), time.Since(began).Round(time.Millisecond))
 }
 
 // canaryMarker is a fresh, unmistakable marker.
@@ -449,4 +498,71 @@ func canaryScan(t *testing.T, root string, patterns []canaryPattern) []string {
 	}
 	sort.Strings(files)
 	return files
+}
+
+// audioCanaryPatterns are runs of the call's bytes and of its decoded PCM
+// (64 bytes each, from the loudest stretch of speech), in every encoding
+// canaryPatterns knows: the μ-law WAV's data, the MP3's frames, and the
+// 16-bit samples of channel 1 as the server decodes them.
+func audioCanaryPatterns(t *testing.T, call *testCall) []canaryPattern {
+	t.Helper()
+	pcm, err := wavData(call.WAV16) // 16 kHz stereo: frame i at 4i
+	if err != nil {
+		t.Fatal(err)
+	}
+	loudest, best := 0, 0.0
+	for i := 0; i+64 < len(pcm)/4; i += 32 {
+		var e float64
+		for k := range 32 {
+			v := float64(int16(encbin.LittleEndian.Uint16(pcm[4*(i+k):])))
+			e += v * v
+		}
+		if e > best {
+			loudest, best = i, e
+		}
+	}
+	at := float64(loudest) / callRate // seconds
+	mulaw, err := wavData(call.MuLaw) // 8 kHz stereo μ-law: frame i at 2i
+	if err != nil {
+		t.Fatal(err)
+	}
+	wavRun := mulaw[2*int(at*8000) : 2*int(at*8000)+64]
+	// Channel 1 decoded from the μ-law (G.711 expansion, as any decoder does).
+	decoded := make([]byte, 0, 64)
+	for k := range 32 {
+		v := mulawExpand(wavRun[2*k])
+		decoded = append(decoded, byte(v), byte(uint16(v)>>8))
+	}
+	// The server's own decoder must agree, or the pattern proves nothing.
+	if d, err := audio.Decode(call.MuLaw, "audio/wav", audio.Limits{}); err != nil || d.SampleRate != 8000 ||
+		!bytes.Contains(encodePCM(d.Channels[0]), decoded) {
+		t.Fatalf("the decoded-PCM pattern is not what internal/audio decodes (%v)", err)
+	}
+	mp3Run := call.MP3[len(call.MP3)/2 : len(call.MP3)/2+64]
+	var ps []canaryPattern
+	for _, r := range []struct{ name, bytes string }{{"μ-law WAV bytes", string(wavRun)}, {"decoded PCM of channel 1", string(decoded)}, {"MP3 bytes", string(mp3Run)}} {
+		for _, p := range canaryPatterns("audio", r.bytes) {
+			p.name = strings.Replace(p.name, "audio marker "+r.bytes, "audio: 64 bytes of the "+r.name, 1)
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// mulawExpand is G.711 μ-law to 16-bit linear.
+func mulawExpand(u byte) int16 {
+	u = ^u
+	t := (int(u&0x0F)<<3 + 0x84) << (int(u&0x70) >> 4)
+	if u&0x80 != 0 {
+		return int16(0x84 - t)
+	}
+	return int16(t - 0x84)
+}
+
+func encodePCM(s []int16) []byte {
+	b := make([]byte, 2*len(s))
+	for i, v := range s {
+		encbin.LittleEndian.PutUint16(b[2*i:], uint16(v))
+	}
+	return b
 }

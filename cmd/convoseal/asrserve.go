@@ -15,6 +15,7 @@ import (
 
 	"github.com/convoseal/convoseal/internal/asr"
 	"github.com/convoseal/convoseal/internal/asr/asrserver"
+	"github.com/convoseal/convoseal/internal/asr/sphinx"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -25,9 +26,9 @@ import (
 const asrServeEnvPrefix = "CONVOSEAL_ASR_SERVE_"
 
 // newEmbeddedRecognizer makes the embedded speech recognizer with a decoder
-// pool of the given size. The build that has the embedded engine sets it; by
-// default recognition is unavailable.
-var newEmbeddedRecognizer = func(int) (asr.Recognizer, error) {
+// pool of the given size and the model in modelDir (asr.go sets it to
+// pocketsphinx; tests replace it).
+var newEmbeddedRecognizer = func(decoders int, modelDir string) (asr.Recognizer, error) {
 	return nil, fmt.Errorf("%w: this build has no embedded recognizer (it needs pocketsphinx: apt-get install libpocketsphinx3 pocketsphinx-en-us)", asr.ErrUnavailable)
 }
 
@@ -41,6 +42,7 @@ type asrServeOptions struct {
 	logLevel        string
 	logFormat       string
 	shutdownTimeout time.Duration
+	modelDir        string
 }
 
 func newASRServeCommand() *cobra.Command {
@@ -86,6 +88,7 @@ $CONVOSEAL_ASR_SERVE_ADDR, and so on.`,
 	f.DurationVar(&o.timeout, "timeout", asrserver.DefaultTimeout, "limit for one recognition ($CONVOSEAL_ASR_SERVE_TIMEOUT)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error ($CONVOSEAL_ASR_SERVE_LOG_LEVEL)")
 	f.StringVar(&o.logFormat, "log-format", "json", "json or text ($CONVOSEAL_ASR_SERVE_LOG_FORMAT)")
+	f.StringVar(&o.modelDir, "model-dir", sphinx.DefaultModelDir, "the recognizer's model directory (pocketsphinx-en-us) ($CONVOSEAL_ASR_SERVE_MODEL_DIR)")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight recognitions get to finish on SIGTERM ($CONVOSEAL_ASR_SERVE_SHUTDOWN_TIMEOUT)")
 	return cmd
 }
@@ -129,7 +132,7 @@ func asrServe(ctx context.Context, o asrServeOptions) error {
 	if o.apiKeyEnv != "" {
 		apiKey = os.Getenv(o.apiKeyEnv)
 	}
-	rec, err := newEmbeddedRecognizer(o.workers)
+	rec, err := newEmbeddedRecognizer(o.workers, o.modelDir)
 	if err != nil {
 		return fmt.Errorf("asr-serve: %w", err)
 	}

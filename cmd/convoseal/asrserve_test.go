@@ -23,10 +23,10 @@ func TestASRServeHelp(t *testing.T) {
 	}
 }
 
-// Without the embedded recognizer, asr-serve refuses to start and says how
-// to get it.
+// Without the embedded recognizer (here: its model), asr-serve refuses to
+// start and says how to get it.
 func TestASRServeWithoutRecognizer(t *testing.T) {
-	r := runCLI(t, nil, "asr-serve", "--addr", "127.0.0.1:0")
+	r := runCLI(t, []string{"CONVOSEAL_ASR_SERVE_MODEL_DIR=" + t.TempDir()}, "asr-serve", "--addr", "127.0.0.1:0")
 	r.must(t, exitFailure, "speech recognition is not available", "apt-get install libpocketsphinx3 pocketsphinx-en-us")
 	r = runCLI(t, []string{"CONVOSEAL_ASR_SERVE_WORKERS=0"}, "asr-serve")
 	r.must(t, exitUsage, "--workers")
@@ -48,7 +48,7 @@ func (stubRecognizer) Recognize(_ context.Context, a asr.Audio, lang string) (*a
 func TestASRServeServes(t *testing.T) {
 	var gotWorkers int
 	saved := newEmbeddedRecognizer
-	newEmbeddedRecognizer = func(n int) (asr.Recognizer, error) { gotWorkers = n; return stubRecognizer{}, nil }
+	newEmbeddedRecognizer = func(n int, _ string) (asr.Recognizer, error) { gotWorkers = n; return stubRecognizer{}, nil }
 	defer func() { newEmbeddedRecognizer = saved }()
 	t.Setenv("CONVOSEAL_ASR_API_KEY", "k-asr")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

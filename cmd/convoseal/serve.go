@@ -60,6 +60,7 @@ type serveOptions struct {
 	bodyBudget        byteSize
 	accountWorkers    int
 	mediaTimeout      time.Duration
+	asr               asrOptions
 }
 
 func newServeCommand() *cobra.Command {
@@ -121,6 +122,7 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.DurationVar(&o.llmTimeout, "llm-timeout", 60*time.Second, "limit for one language-model request")
 	f.BoolVar(&o.allowPrivateHooks, "allow-private-webhooks", false, "allow webhook URLs on loopback, private and link-local addresses (testing only)")
 	f.DurationVar(&o.webhookBackoff, "webhook-retry", time.Second, "first retry delay of a failed webhook delivery (doubles each attempt, 6 attempts)")
+	addASRFlags(f, &o.asr)
 	return cmd
 }
 
@@ -251,6 +253,14 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	if o.role == "api" {
 		workers = 0 // inserts jobs, never works them
 	}
+	if workers > 0 {
+		r, err := newRecognizer(o.asr, workers, log)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		p.ASR, p.ASRChannels = r.rec, r.channels
+	}
 	qcfg := pipeline.QueueConfig{Workers: workers, Solo: o.database == "", Webhooks: hooks, WebhookBackoff: o.webhookBackoff, JobTimeout: o.jobTimeout, AccountWorkers: o.accountWorkers}
 	var queue *pipeline.Queue
 	if o.database != "" {
@@ -318,7 +328,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("convoseal serving", "role", o.role, "addr", ln.Addr().String(), "public_url", publicURL, "data", o.data, "workers", workers,
 		"database", db.Dialect(), "blobs", blobKind(o),
-		"allow_private_media", o.allowPrivateMedia, "allow_private_webhooks", o.allowPrivateHooks, "llm", o.llmURL != "")
+		"allow_private_media", o.allowPrivateMedia, "allow_private_webhooks", o.allowPrivateHooks, "llm", o.llmURL != "", "asr", o.asr.mode)
 
 	select {
 	case err := <-serveErr:

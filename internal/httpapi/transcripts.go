@@ -133,7 +133,14 @@ func (s *Server) sealInlineSource(ctx context.Context, t *convoseal.Transcript, 
 	if err != nil {
 		return nil, convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
 	}
-	if _, err := media.Parse(m); err != nil {
+	if pipeline.IsAudio(m) {
+		// A recording: its header must decode (the audio is decoded and
+		// recognised by the pipeline).
+		if err := pipeline.ProbeAudio(m); err != nil {
+			clear(m.Data)
+			return nil, convoseal.Invalidf("Channel.media_properties.media_url: not audio this server can decode: %s", strings.TrimPrefix(err.Error(), "audio: "))
+		}
+	} else if _, err := media.Parse(m); err != nil {
 		clear(m.Data)
 		return nil, convoseal.Invalidf("Channel.media_properties.media_url: %s", err)
 	}

@@ -161,6 +161,8 @@ func (w *transcribeWorker) timeoutReason(ctx context.Context, job *river.Job[Tra
 		return fmt.Sprintf("processing did not finish within %s, %d times", w.timeout, job.Attempt), true
 	case media.IsUnreachable(err):
 		return fmt.Sprintf("%s: the media server did not answer, %d times", media.ReasonUnreachable, job.Attempt), true
+	case errors.Is(err, errRecognizerDown):
+		return fmt.Sprintf("%s: the speech recognizer did not answer, %d times", reasonASRFailed, job.Attempt), true
 	}
 	return "", false
 }

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/asr"
+	"github.com/convoseal/convoseal/internal/audio"
 	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
@@ -88,6 +90,15 @@ type Pipeline struct {
 	Notify func(ctx context.Context, tx *sql.Tx, t *convoseal.Transcript, status string) error
 	// Metrics, if set, counts finished transcripts and operator results.
 	Metrics *metrics.Metrics
+	// ASR recognises recordings (audio.go); nil: audio transcripts fail
+	// with ReasonASRUnavailable.
+	ASR asr.Recognizer
+	// ASRChannels is how many channels of one recording are recognised at
+	// once (default 1).
+	ASRChannels int
+	// MaxAudioSamples bounds a recording's decoded PCM (default
+	// DefaultMaxAudioSamples).
+	MaxAudioSamples int64
 }
 
 // permanentError marks a failure that retrying cannot fix; the transcript is
@@ -190,15 +201,30 @@ func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript, blobSou
 	if err != nil {
 		return nil, 0, err
 	}
-	doc, err := media.Parse(m)
-	clear(m.Data)
-	if err != nil {
-		return nil, 0, &permanentError{reason: safeReason(err)}
-	}
-	sentences := toSentences(t.SID, doc)
-	duration := 0
-	for _, s := range sentences {
-		duration = max(duration, int(math.Ceil(s.EndTime)))
+	var (
+		sentences []convoseal.Sentence
+		duration  int
+		rec       *audio.Decoded // the recording, for audio media
+	)
+	if IsAudio(m) {
+		if rec, err = p.decodeAudio(m); err != nil {
+			return nil, 0, err
+		}
+		defer wipeAudio(rec)
+		if sentences, err = p.transcribe(ctx, t, rec); err != nil {
+			return nil, 0, err
+		}
+		duration = int(math.Round(rec.Duration()))
+	} else {
+		doc, err := media.Parse(m)
+		clear(m.Data)
+		if err != nil {
+			return nil, 0, &permanentError{reason: safeReason(err)}
+		}
+		sentences = toSentences(t.SID, doc)
+		for _, s := range sentences {
+			duration = max(duration, int(math.Ceil(s.EndTime)))
+		}
 	}
 
 	recipient, err := p.Keys.Recipient(ctx, t.AccountSID, t.EncryptionCredentialSID)
@@ -219,6 +245,15 @@ func (p *Pipeline) produce(ctx context.Context, t *convoseal.Transcript, blobSou
 	red := &redactor{sentences: sentences} // redacted variants come from redacted text only (redact.go)
 	if err := w.write(ctx, convoseal.ArtifactSentences, "", plain, red.sentencesDoc(t.SID)); err != nil {
 		return nil, 0, err
+	}
+	if rec != nil {
+		var redacted []convoseal.Sentence
+		if t.Redaction {
+			redacted = red.redacted()
+		}
+		if err := p.storeRecordings(ctx, w, t, rec, redacted); err != nil {
+			return nil, 0, err
+		}
 	}
 
 	// Operators, each on the unredacted conversation (and, for the redacted
