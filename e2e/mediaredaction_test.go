@@ -58,6 +58,17 @@ func TestMediaRedactionSilencesPII(t *testing.T) {
 				t.Fatalf("transcript %s: %v", *tr.Status, raw["failure_reason"])
 			}
 			checkMediaRedaction(t, c, kf.Private, sid, call, sub.rate)
+			// Both recordings are stored under the transcript, and go with it.
+			prefix := s.AccountSID + "/" + sid + "/media/"
+			if got := s.BlobsUnder(t, prefix); !slices.Equal(got, []string{prefix + "redacted", prefix + "unredacted"}) {
+				t.Fatalf("stored recordings %v", got)
+			}
+			if err := c.IntelligenceV2.DeleteTranscript(sid); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.BlobsUnder(t, s.AccountSID+"/"+sid+"/"); len(got) != 0 {
+				t.Fatalf("after deleting the transcript: %v", got)
+			}
 		})
 	}
 }
