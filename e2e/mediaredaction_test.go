@@ -5,6 +5,7 @@ import (
 	encbin "encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -17,15 +18,17 @@ import (
 )
 
 // TestMediaRedactionSilencesPII: with MediaRedaction (and keep-media on),
-// a scripted two-party call — as a stereo 8 kHz μ-law WAV over HTTP and as
-// an MP3 inline — leaves a redacted and an original recording on a
-// customer-key Service. Both are downloaded from the /Media location through
-// twilio-go and decrypted with the documented script; the redacted one is
-// silent (RMS 0) over every word that said PII — the words of the
-// unredacted sentences under a placeholder of the redacted ones — on that
-// word's channel, while the original has speech there, the other channel is
-// untouched, and the rest of the speech is left as it was. The script's own
-// times of the PII words (flite's) keep less than 5 % of their energy.
+// a scripted two-party call leaves a redacted and an original recording.
+// On a customer-key Service (the call as a stereo 8 kHz μ-law WAV over HTTP
+// and as an MP3 inline) both are downloaded from the /Media location through
+// twilio-go and decrypted with the documented script; on a server-key
+// Service (μ-law WAV) from /Media's /Media/Content URL with the account's
+// credentials. The redacted one is silent (RMS 0) over every word that said
+// PII — the words of the unredacted sentences under a placeholder of the
+// redacted ones — on that word's channel, while the original has speech
+// there, the other channel is untouched, and the rest of the speech is left
+// as it was; the script's own times of the PII words (flite's) keep less
+// than 5 % of their energy. The recordings go with their transcript.
 func TestMediaRedactionSilencesPII(t *testing.T) {
 	needASR(t)
 	call, err := buildCall(t.TempDir(), mediaPIICall)
@@ -35,29 +38,42 @@ func TestMediaRedactionSilencesPII(t *testing.T) {
 	s := StartServer(t, ServerOptions{})
 	c := s.Twilio()
 	kf, cred := RegisterKey(t, c)
-	svc, err := c.IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("media-redaction").
-		SetEncryptionCredentialSid(cred).SetAutoRedaction(true).SetMediaRedaction(true))
-	if err != nil {
-		t.Fatal(err)
+	service := func(name, cred string) string {
+		t.Helper()
+		p := (&intelligence.CreateServiceParams{}).SetUniqueName(name).SetAutoRedaction(true).SetMediaRedaction(true)
+		if cred != "" {
+			p.SetEncryptionCredentialSid(cred)
+		}
+		svc, err := c.IntelligenceV2.CreateService(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := s.CLI("services", "keep-media", *svc.Sid, "on").CombinedOutput(); err != nil {
+			t.Fatalf("services keep-media on: %v %s", err, out)
+		}
+		return *svc.Sid
 	}
-	if out, err := s.CLI("services", "keep-media", *svc.Sid, "on").CombinedOutput(); err != nil {
-		t.Fatalf("services keep-media on: %v %s", err, out)
-	}
+	keyed, serverKey := service("media-redaction", cred), service("media-redaction-server-key", "")
 	media := newLCMedia(t, 0)
 	for _, sub := range []struct {
-		how, url string
-		rate     int
+		how, svc, url string
+		rate          int
 	}{
-		{"μ-law WAV over HTTP", media.add("/call.wav", "audio/wav", call.MuLaw), 8000},
-		{"MP3 inline", "data:audio/mpeg;base64," + base64.StdEncoding.EncodeToString(call.MP3), callRate},
+		{"μ-law WAV over HTTP", keyed, media.add("/call.wav", "audio/wav", call.MuLaw), 8000},
+		{"MP3 inline", keyed, "data:audio/mpeg;base64," + base64.StdEncoding.EncodeToString(call.MP3), callRate},
+		{"server key, μ-law WAV over HTTP", serverKey, media.add("/server/call.wav", "audio/wav", call.MuLaw), 8000},
 	} {
 		t.Run(sub.how, func(t *testing.T) {
-			sid := lcCreate(t, c, *svc.Sid, sub.url)
+			sid := lcCreate(t, c, sub.svc, sub.url)
 			if tr := WaitTranscript(t, c, sid, 4*time.Minute); *tr.Status != "completed" {
 				_, raw := s.Do(t, http.MethodGet, "/v2/Transcripts/"+sid, nil)
 				t.Fatalf("transcript %s: %v", *tr.Status, raw["failure_reason"])
 			}
-			checkMediaRedaction(t, c, kf.Private, sid, call, sub.rate)
+			src := customerKeyMedia(t, c, kf.Private, sid)
+			if sub.svc == serverKey {
+				src = serverKeyMedia(t, s, c, sid)
+			}
+			checkMediaRedaction(t, src, call, sub.rate)
 			// Both recordings are stored under the transcript, and go with it.
 			prefix := s.AccountSID + "/" + sid + "/media/"
 			if got := s.BlobsUnder(t, prefix); !slices.Equal(got, []string{prefix + "redacted", prefix + "unredacted"}) {
@@ -73,36 +89,110 @@ func TestMediaRedactionSilencesPII(t *testing.T) {
 	}
 }
 
-// checkMediaRedaction measures a completed transcript's recordings.
-func checkMediaRedaction(t *testing.T, c *twilio.RestClient, privateKey, sid string, call *testCall, rate int) {
+// mediaSource reads a transcript's sentences and recordings (16-bit PCM
+// WAV) of one redaction variant, as a customer does.
+type mediaSource struct {
+	sentences func(redacted bool) []callSentence
+	recording func(redacted bool) []byte
+}
+
+// mediaURL is /Media's media_url (twilio-go), which must be set and not the
+// customer's media.
+func mediaURL(t *testing.T, c *twilio.RestClient, sid string, redacted bool) string {
 	t.Helper()
-	sentences := func(redacted bool) []callSentence {
-		t.Helper()
-		enc, err := c.IntelligenceV2.FetchEncryptedSentences(sid, (&intelligence.FetchEncryptedSentencesParams{}).SetRedacted(redacted))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			Sentences []callSentence `json:"sentences"`
-		}
-		if err := json.Unmarshal(SeedDecrypt(t, privateKey, *enc.Location), &doc); err != nil {
-			t.Fatalf("decrypted sentences: %v", err)
-		}
-		return doc.Sentences
+	m, err := c.IntelligenceV2.FetchMedia(sid, (&intelligence.FetchMediaParams{}).SetRedacted(redacted))
+	if err != nil {
+		t.Fatalf("FetchMedia(Redacted=%v): %v", redacted, err)
 	}
+	if m.MediaUrl == nil {
+		t.Fatalf("FetchMedia(Redacted=%v): media_url null, want the stored recording's location", redacted)
+	}
+	if strings.Contains(*m.MediaUrl, "/call.wav") || strings.HasPrefix(*m.MediaUrl, "data:") {
+		t.Fatalf("media_url %.80s is the customer's media", *m.MediaUrl)
+	}
+	return *m.MediaUrl
+}
+
+// customerKeyMedia decrypts /Sentences/Encrypted and the /Media location
+// with the documented script.
+func customerKeyMedia(t *testing.T, c *twilio.RestClient, privateKey, sid string) mediaSource {
+	return mediaSource{
+		sentences: func(redacted bool) []callSentence {
+			t.Helper()
+			enc, err := c.IntelligenceV2.FetchEncryptedSentences(sid, (&intelligence.FetchEncryptedSentencesParams{}).SetRedacted(redacted))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Sentences []callSentence `json:"sentences"`
+			}
+			if err := json.Unmarshal(SeedDecrypt(t, privateKey, *enc.Location), &doc); err != nil {
+				t.Fatalf("decrypted sentences: %v", err)
+			}
+			return doc.Sentences
+		},
+		recording: func(redacted bool) []byte {
+			t.Helper()
+			return SeedDecrypt(t, privateKey, mediaURL(t, c, sid, redacted))
+		},
+	}
+}
+
+// serverKeyMedia reads /Sentences with word times and downloads /Media's
+// media_url (/Media/Content) with the account's credentials.
+func serverKeyMedia(t *testing.T, s *Server, c *twilio.RestClient, sid string) mediaSource {
+	return mediaSource{
+		sentences: func(redacted bool) []callSentence {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/v2/Transcripts/%s/Sentences?Redacted=%v&WordTimestamps=true&PageSize=1000", s.URL, sid, redacted), nil)
+			req.SetBasicAuth(s.AccountSID, s.AuthToken)
+			var page struct {
+				Sentences []callSentence `json:"sentences"`
+			}
+			if resp, err := httpClient.Do(req); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("/Sentences: %v %v", err, resp)
+			} else {
+				defer resp.Body.Close()
+				if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+					t.Fatalf("/Sentences: %v", err)
+				}
+			}
+			return page.Sentences
+		},
+		recording: func(redacted bool) []byte {
+			t.Helper()
+			u := mediaURL(t, c, sid, redacted)
+			if want := fmt.Sprintf("/v2/Transcripts/%s/Media/Content?Redacted=%v", sid, redacted); !strings.HasSuffix(u, want) {
+				t.Fatalf("media_url %s of a server-key transcript, want …%s", u, want)
+			}
+			req, _ := http.NewRequest(http.MethodGet, u, nil)
+			if resp, err := httpClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("media_url without credentials: %v %v, want 401", err, resp)
+			} else {
+				resp.Body.Close()
+			}
+			req.SetBasicAuth(s.AccountSID, s.AuthToken)
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			wav, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "audio/wav" {
+				t.Fatalf("GET media_url: %d %s %v", resp.StatusCode, resp.Header.Get("Content-Type"), err)
+			}
+			return wav
+		},
+	}
+}
+
+// checkMediaRedaction measures a completed transcript's recordings.
+func checkMediaRedaction(t *testing.T, src mediaSource, call *testCall, rate int) {
+	t.Helper()
+	sentences := src.sentences
 	recording := func(redacted bool) *pcmRecording {
 		t.Helper()
-		m, err := c.IntelligenceV2.FetchMedia(sid, (&intelligence.FetchMediaParams{}).SetRedacted(redacted))
-		if err != nil {
-			t.Fatalf("FetchMedia(Redacted=%v): %v", redacted, err)
-		}
-		if m.MediaUrl == nil {
-			t.Fatalf("FetchMedia(Redacted=%v): media_url null, want the stored recording's location", redacted)
-		}
-		if strings.Contains(*m.MediaUrl, "/call.wav") || strings.HasPrefix(*m.MediaUrl, "data:") {
-			t.Fatalf("media_url %.80s is the customer's media", *m.MediaUrl)
-		}
-		rec, err := parsePCM16WAV(SeedDecrypt(t, privateKey, *m.MediaUrl))
+		rec, err := parsePCM16WAV(src.recording(redacted))
 		if err != nil {
 			t.Fatalf("recording (Redacted=%v): %v", redacted, err)
 		}
