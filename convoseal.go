@@ -52,6 +52,7 @@ type Service struct {
 	MediaRedaction          bool
 	DataLogging             bool
 	LanguageModel           bool // transcripts may go to the LLM in plain text; operator-only (store.SetLanguageModel)
+	KeepMedia               bool // audio transcripts keep their original recording, sealed; operator-only (store.SetKeepMedia)
 	WebhookURL              string
 	WebhookHTTPMethod       string // GET, POST or NULL
 	EncryptionCredentialSID string // CR… or empty: artifacts sealed with the server key
@@ -87,12 +88,16 @@ type Transcript struct {
 const (
 	ArtifactSentences      = "sentences"
 	ArtifactOperatorResult = "operator-result"
+	// ArtifactMedia is a recording of an audio transcript, as 16-bit PCM
+	// WAV: the redacted one (MediaRedaction) or the original (kept only
+	// when the operator enables it for the Service).
+	ArtifactMedia = "media"
 )
 
 // Artifact is one sealed object of a transcript in the blob store.
 type Artifact struct {
 	TranscriptSID string
-	Kind          string // ArtifactSentences or ArtifactOperatorResult
+	Kind          string // ArtifactSentences, ArtifactOperatorResult or ArtifactMedia
 	OperatorSID   string // for operator results
 	Redacted      bool
 	BlobKey       string

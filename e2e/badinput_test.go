@@ -381,7 +381,6 @@ func TestBadInputTable(t *testing.T) {
 			mention: []string{"/OperatorResults/Encrypted"}},
 		{name: "encrypted sentences without customer key", req: get("/v2/Transcripts/" + trPlain + "/Sentences/Encrypted"), status: 400, mention: []string{trPlain, "/Sentences"}},
 		{name: "encrypted operator results without customer key", req: get("/v2/Transcripts/" + trPlain + "/OperatorResults/Encrypted"), status: 400, mention: []string{trPlain, "/OperatorResults"}},
-		{name: "media of an inline transcript", req: get("/v2/Transcripts/" + trPlain + "/Media"), status: 404, mention: []string{trPlain}},
 		{name: "delete a key in use", req: del("/v1/Credentials/PublicKeys/" + keySID), status: 409, mention: []string{svcEnc}},
 		{name: "delete a service with transcripts", req: del("/v2/Services/" + svc), status: 409, mention: []string{"transcript"}},
 	}

@@ -61,8 +61,12 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, svc := range []string{keyedSvc, serverSvc} {
-		if _, err := c.IntelligenceV2.UpdateService(svc, (&intelligence.UpdateServiceParams{}).SetAutoRedaction(true)); err != nil {
+		if _, err := c.IntelligenceV2.UpdateService(svc, (&intelligence.UpdateServiceParams{}).SetAutoRedaction(true).SetMediaRedaction(true)); err != nil {
 			t.Fatal(err)
+		}
+		// Audio transcripts store both recordings, sealed.
+		if out, err := s.CLI("services", "keep-media", svc, "on").CombinedOutput(); err != nil {
+			t.Fatalf("keep-media on: %v %s", err, out)
 		}
 		attach(t, s, svc, phrases)
 		for _, op := range prebuiltOps {
@@ -538,9 +542,17 @@ func audioCanaryPatterns(t *testing.T, call *testCall) []canaryPattern {
 		!bytes.Contains(encodePCM(d.Channels[0]), decoded) {
 		t.Fatalf("the decoded-PCM pattern is not what internal/audio decodes (%v)", err)
 	}
+	// The same frames as a stored recording holds them (16-bit stereo
+	// WAV, channels interleaved).
+	stereo := make([]byte, 0, 128)
+	for _, u := range wavRun {
+		v := mulawExpand(u)
+		stereo = append(stereo, byte(v), byte(uint16(v)>>8))
+	}
 	mp3Run := call.MP3[len(call.MP3)/2 : len(call.MP3)/2+64]
 	var ps []canaryPattern
-	for _, r := range []struct{ name, bytes string }{{"μ-law WAV bytes", string(wavRun)}, {"decoded PCM of channel 1", string(decoded)}, {"MP3 bytes", string(mp3Run)}} {
+	for _, r := range []struct{ name, bytes string }{{"μ-law WAV bytes", string(wavRun)}, {"decoded PCM of channel 1", string(decoded)},
+		{"decoded PCM as a stereo WAV", string(stereo)}, {"MP3 bytes", string(mp3Run)}} {
 		for _, p := range canaryPatterns("audio", r.bytes) {
 			p.name = strings.Replace(p.name, "audio marker "+r.bytes, "audio: 64 bytes of the "+r.name, 1)
 			ps = append(ps, p)

@@ -468,7 +468,7 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		for _, tr := range []string{trEnc, trPlain} {
 			for _, sub := range []string{"", "/Sentences", "/Sentences/Encrypted", "/OperatorResults", "/OperatorResults/Encrypted",
-				"/OperatorResults/" + prebuilt, "/Media", "/Sentences?Redacted=false", "/Sentences/Encrypted?Redacted=false"} {
+				"/OperatorResults/" + prebuilt, "/Media", "/Media/Content", "/Media?Redacted=false", "/Sentences?Redacted=false", "/Sentences/Encrypted?Redacted=false"} {
 				probes = append(probes, P{name: "GET transcript" + sub, method: "GET", path: "/v2/Transcripts/{0}" + sub, reals: []string{tr}})
 			}
 			probes = append(probes,

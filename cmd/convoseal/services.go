@@ -26,8 +26,8 @@ $CONVOSEAL_DATABASE, and so on.`,
 		Use:   "data-logging SERVICE_SID on|off",
 		Short: "Switch data logging for a Service (operator only)",
 		Long: `With data logging on, every new transcript of the Service also leaves a copy
-of its sentences and operator results that is NOT sealed with the customer's
-public key: it is sealed with the server's key-encryption key, in its own
+of its sentences, operator results and stored recordings that is NOT sealed
+with the customer's public key: it is sealed with the server's key-encryption key, in its own
 storage area (blobs/datalogging/…), for improving speech recognition and
 language understanding. The server can read that copy.
 
@@ -68,6 +68,6 @@ transcripts; existing copies stay until their transcripts are deleted.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(dl, newServicesLLMCommand(&data, &database))
+	cmd.AddCommand(dl, newServicesLLMCommand(&data, &database), newServicesKeepMediaCommand(&data, &database))
 	return cmd
 }

@@ -48,6 +48,9 @@ type serviceJSON struct {
 	// LanguageModel is a convoseal extra, not in Twilio's spec: whether the
 	// operator lets this Service's transcripts go to the language model.
 	LanguageModel bool `json:"language_model"`
+	// KeepMedia is a convoseal extra: whether the operator keeps the
+	// original recordings of this Service's audio transcripts.
+	KeepMedia bool `json:"keep_media"`
 }
 
 func optional(s string) *string {
@@ -66,7 +69,8 @@ func (s *Server) serviceJSON(v *convoseal.Service) serviceJSON {
 		DataLogging: v.DataLogging, DateCreated: ts(v.DateCreated), DateUpdated: ts(v.DateUpdated), FriendlyName: v.FriendlyName,
 		LanguageCode: v.LanguageCode, SID: v.SID, UniqueName: v.UniqueName, URL: s.PublicURL + "/v2/Services/" + v.SID,
 		WebhookURL: v.WebhookURL, WebhookHTTPMethod: v.WebhookHTTPMethod, ReadOnlyAttachedOperatorSIDs: ops, Version: v.Version,
-		EncryptionCredentialSID: optional(v.EncryptionCredentialSID), LanguageModel: v.LanguageModel}
+		EncryptionCredentialSID: optional(v.EncryptionCredentialSID), LanguageModel: v.LanguageModel,
+		KeepMedia: v.KeepMedia}
 }
 
 type transcriptJSON struct {

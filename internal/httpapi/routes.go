@@ -30,6 +30,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/Transcripts/{sid}", s.fetchTranscript)
 	mux.HandleFunc("DELETE /v2/Transcripts/{sid}", s.deleteTranscript)
 	mux.HandleFunc("GET /v2/Transcripts/{sid}/Media", s.transcriptMedia)
+	mux.HandleFunc("GET /v2/Transcripts/{sid}/Media/Content", s.transcriptMediaContent)
 	mux.HandleFunc("GET /v2/Transcripts/{sid}/Sentences", s.listSentences)
 	mux.HandleFunc("GET /v2/Transcripts/{sid}/Sentences/Encrypted", s.encryptedSentences)
 	mux.HandleFunc("GET /v2/Transcripts/{sid}/OperatorResults", s.listOperatorResults)

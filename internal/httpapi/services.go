@@ -43,6 +43,9 @@ func serviceParams(f *form, v *convoseal.Service, creating bool) {
 	v.AutoTranscribe = f.boolean("AutoTranscribe", v.AutoTranscribe)
 	v.AutoRedaction = f.boolean("AutoRedaction", v.AutoRedaction)
 	v.MediaRedaction = f.boolean("MediaRedaction", v.MediaRedaction)
+	if (creating || f.has("MediaRedaction") || f.has("AutoRedaction")) && v.MediaRedaction && !v.AutoRedaction {
+		f.fail("MediaRedaction requires AutoRedaction: the recording is redacted with the PII found in the redacted transcript (set AutoRedaction=true, or MediaRedaction=false)")
+	}
 	if f.has("DataLogging") && f.boolean("DataLogging", false) != v.DataLogging && f.err == nil {
 		f.err = &convoseal.Error{Code: convoseal.CodeInvalidParameter, Status: http.StatusForbidden,
 			Message: "DataLogging cannot be changed through the API; the operator sets it with `convoseal services data-logging`"}
@@ -68,6 +71,10 @@ func serviceParams(f *form, v *convoseal.Service, creating bool) {
 		v.EncryptionCredentialSID = f.sid("EncryptionCredentialSid", convoseal.PrefixPublicKey)
 	}
 	languageModelParam(f, v, creating)
+	if f.has("KeepMedia") && f.boolean("KeepMedia", false) != v.KeepMedia && f.err == nil {
+		f.err = &convoseal.Error{Code: convoseal.CodeInvalidParameter, Status: http.StatusForbidden,
+			Message: "KeepMedia cannot be changed through the API; the operator sets it with `convoseal services keep-media`"}
+	}
 }
 
 // languageModelParam refuses LanguageModel (a convoseal extra) when it

@@ -217,19 +217,6 @@ func (s *Server) deleteTranscript(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) transcriptMedia(w http.ResponseWriter, r *http.Request) {
-	t := s.transcriptFromPath(w, r, "sid")
-	if t == nil {
-		return
-	}
-	if t.MediaURL == pipeline.SealedSourceURL {
-		writeError(w, convoseal.NotFoundf("Transcript %s was submitted inline (a data: URL); its media is not retained", t.SID))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"account_sid": t.AccountSID, "media_url": t.MediaURL, "service_sid": t.ServiceSID,
-		"sid": t.SID, "url": s.PublicURL + "/v2/Transcripts/" + t.SID + "/Media"})
-}
-
 // artifactRequest is what the endpoints serving a transcript's artifacts
 // share: the caller's transcript, its parameters and the redaction variant,
 // after checking that the transcript is completed and is (for /Encrypted) or

@@ -10,7 +10,8 @@ import (
 )
 
 const serviceCols = `sid, account_sid, unique_name, friendly_name, language_code, auto_transcribe, auto_redaction, media_redaction,
-	data_logging, webhook_url, webhook_http_method, encryption_credential_sid, version, date_created, date_updated, language_model`
+	data_logging, webhook_url, webhook_http_method, encryption_credential_sid, version, date_created, date_updated, language_model,
+	keep_media`
 
 // queryer is a conn or a *txn.
 type queryer interface {
@@ -51,7 +52,8 @@ func scanService(s rowScanner) (*convoseal.Service, error) {
 	var cred sql.NullString
 	var created, updated string
 	if err := s.Scan(&v.SID, &v.AccountSID, &v.UniqueName, &v.FriendlyName, &v.LanguageCode, &v.AutoTranscribe, &v.AutoRedaction,
-		&v.MediaRedaction, &v.DataLogging, &v.WebhookURL, &v.WebhookHTTPMethod, &cred, &v.Version, &created, &updated, &v.LanguageModel); err != nil {
+		&v.MediaRedaction, &v.DataLogging, &v.WebhookURL, &v.WebhookHTTPMethod, &cred, &v.Version, &created, &updated, &v.LanguageModel,
+		&v.KeepMedia); err != nil {
 		return nil, err
 	}
 	v.EncryptionCredentialSID = cred.String
@@ -92,10 +94,10 @@ func (db *DB) CreateService(ctx context.Context, s *convoseal.Service) error {
 		if err := checkCredential(ctx, tx, s.AccountSID, s.EncryptionCredentialSID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO services (`+serviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO services (`+serviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.SID, s.AccountSID, s.UniqueName, s.FriendlyName, s.LanguageCode, s.AutoTranscribe, s.AutoRedaction, s.MediaRedaction,
 			s.DataLogging, s.WebhookURL, s.WebhookHTTPMethod, nullable(s.EncryptionCredentialSID), s.Version, fmtTime(now), fmtTime(now),
-			s.LanguageModel)
+			s.LanguageModel, s.KeepMedia)
 		if isUniqueViolation(err) {
 			return convoseal.Conflictf("a Service with UniqueName %q already exists", s.UniqueName)
 		}
@@ -206,10 +208,10 @@ func (db *DB) UpdateService(ctx context.Context, accountSID, sid string, ifMatch
 		s.DateUpdated = db.now()
 		_, err = tx.ExecContext(ctx, `UPDATE services SET unique_name = ?, friendly_name = ?, language_code = ?, auto_transcribe = ?, auto_redaction = ?,
 			media_redaction = ?, data_logging = ?, webhook_url = ?, webhook_http_method = ?, encryption_credential_sid = ?, version = ?, date_updated = ?,
-			language_model = ? WHERE account_sid = ? AND sid = ?`,
+			language_model = ?, keep_media = ? WHERE account_sid = ? AND sid = ?`,
 			s.UniqueName, s.FriendlyName, s.LanguageCode, s.AutoTranscribe, s.AutoRedaction, s.MediaRedaction, s.DataLogging,
 			s.WebhookURL, s.WebhookHTTPMethod, nullable(s.EncryptionCredentialSID), s.Version, fmtTime(s.DateUpdated), s.LanguageModel,
-			accountSID, sid)
+			s.KeepMedia, accountSID, sid)
 		if isUniqueViolation(err) {
 			return convoseal.Conflictf("a Service with UniqueName %q already exists", s.UniqueName)
 		}
