@@ -17,7 +17,8 @@ import (
 //     joiner, soft hyphen, byte-order mark, bidi controls) are dropped;
 //   - dashes become "-" and space separators become " ";
 //   - runs of spelled-out digits ("four one five", "double five", "oh")
-//     become ASCII digits.
+//     become ASCII digits; further views also read the homophones "for",
+//     "to", "too" and "ate" as digits next to such a run.
 //
 // Each byte of the view remembers the original bytes it came from, and
 // spans found in the view are mapped back, so that Redact replaces the
@@ -36,13 +37,15 @@ func (v *view) orig(st, en int) (int, int) {
 }
 
 // normalize returns the view of text, or nil when the view would be text
-// itself.
-func normalize(text string) *view {
+// itself, and the further views in which digit homophones are read as
+// digits (see spellDigits), if any.
+func normalize(text string) (*view, []*view) {
 	v := foldRunes(text)
-	if w := spellDigits(v, text); w != nil {
+	w, more := spellDigits(v, text)
+	if w != nil {
 		v = w
 	}
-	return v
+	return v, more
 }
 
 // identity returns the trivial view of s.
@@ -127,13 +130,46 @@ var digitWords = map[string]byte{
 // type is that short.
 const minSpelledDigits = 3
 
+// digitHomophones are words that speech recognisers write for digit words
+// ("four" → "for", "two" → "to"/"too", "eight" → "ate"). They are read as
+// digits only next to a run of genuine digit words (see spellDigits).
+var digitHomophones = map[string]byte{"for": '4', "to": '2', "too": '2', "ate": '8'}
+
+// homophones selects which digit homophones a rewrite reads as digits.
+type homophones int
+
+const (
+	noHomophones    homophones = iota // digit words only
+	innerHomophones                   // and homophones between two digit words
+	allHomophones                     // and homophones at either end of a run
+)
+
 // spelledTok is a word of a possible spelled-out digit run: its byte range
 // in the view and the digits it stands for ("" for a word that is not part
-// of a run; "double"/"triple" repeat the next digit).
+// of a run; "double"/"triple" repeat the next digit). A digit homophone
+// has hom set to its digit and kind to the homophones level from which it
+// is read as one (noHomophones: never).
 type spelledTok struct {
 	st, en int
 	digits string
 	repeat int
+	oh     bool
+	hom    byte
+	kind   homophones
+}
+
+// genuine reports whether t is a digit word other than "oh".
+func (t spelledTok) genuine() bool { return t.digits != "" && !t.oh }
+
+// digit returns the digit t stands for at homophone level h, or 0.
+func (t spelledTok) digit(h homophones) byte {
+	if t.digits != "" {
+		return t.digits[0]
+	}
+	if t.hom != 0 && t.kind != noHomophones && t.kind <= h {
+		return t.hom
+	}
+	return 0
 }
 
 // spellDigits rewrites runs of spelled-out digits in v (the view of
@@ -142,16 +178,30 @@ type spelledTok struct {
 // another digit word; "double" and "triple" repeat the digit that follows.
 // The digits of a run are written without separators. It returns nil when
 // nothing is rewritten.
-func spellDigits(v *view, original string) *view {
+//
+// It also returns up to two further views in which digit homophones ("for",
+// "to", "too", "ate") are read as digits: the first with the homophones
+// that stand between two digit words ("five too five"), the second also
+// with those at either end of a run ("for one five …"). A homophone is
+// only ever read as a digit next to a digit word other than "oh" (or a
+// "double"/"triple" before one), and only in a run with at least
+// minSpelledDigits genuine digit words, so "for two hours", "from two to
+// three" or "I ate one" are left alone. A further view is returned only
+// when it reads some homophone its predecessor did not. Detect matches the
+// further views only for values the plain view does not have, since at the
+// edge of a run a homophone is as often a preposition ("text it to four one
+// five …").
+func spellDigits(v *view, original string) (*view, []*view) {
 	s := original
 	if v != nil {
 		s = v.text
 	}
 	if !containsSpelledDigit(s) {
-		return nil
+		return nil, nil
 	}
 	// Word tokens (ASCII letters) of s.
 	var toks []spelledTok
+	homs := false
 	for i := 0; i < len(s); {
 		if !isLetter(s[i]) {
 			i++
@@ -170,7 +220,9 @@ func spellDigits(v *view, original string) *view {
 		w := strings.ToLower(s[st:i])
 		t := spelledTok{st: st, en: i}
 		if d, ok := digitWords[w]; ok {
-			t.digits = string(d)
+			t.digits, t.oh = string(d), w == "oh"
+		} else if d, ok := digitHomophones[w]; ok {
+			t.hom, homs = d, true
 		} else if w == "double" {
 			t.repeat = 2
 		} else if w == "triple" {
@@ -178,38 +230,97 @@ func spellDigits(v *view, original string) *view {
 		}
 		toks = append(toks, t)
 	}
+	// joined reports whether toks[k] and toks[k+1] may be words of one run.
+	joined := func(k int) bool {
+		return k >= 0 && k+1 < len(toks) && runGap(s[toks[k].en:toks[k+1].st])
+	}
+	if homs {
+		for k := range toks {
+			if toks[k].hom == 0 {
+				continue
+			}
+			left := joined(k-1) && toks[k-1].genuine()
+			right := joined(k) && (toks[k+1].genuine() ||
+				toks[k+1].repeat > 0 && joined(k+1) && toks[k+2].genuine())
+			switch {
+			case left && right:
+				toks[k].kind = innerHomophones
+			case left || right:
+				toks[k].kind = allHomophones
+			}
+		}
+	}
+	plain, _ := rewriteRuns(v, original, toks, noHomophones)
+	if !homs {
+		return plain, nil
+	}
+	var more []*view
+	inner, n := rewriteRuns(v, original, toks, innerHomophones)
+	if n > 0 {
+		more = append(more, inner)
+	}
+	if all, m := rewriteRuns(v, original, toks, allHomophones); m > n {
+		more = append(more, all)
+	}
+	return plain, more
+}
+
+// rewriteRuns writes the runs of toks (the words of v, the view of
+// original, nil for the identity) as digits, reading digit homophones up to
+// level h, and returns the new view (nil when there is no run) and the
+// number of homophones read as digits.
+func rewriteRuns(v *view, original string, toks []spelledTok, h homophones) (*view, int) {
+	s := original
+	if v != nil {
+		s = v.text
+	}
 	type run struct {
 		st, en int
 		digits []byte
 		pos    []int // for each digit, the token index it came from
 	}
 	var runs []run
+	homs := 0
 	for i := 0; i < len(toks); {
 		var r run
+		genuine, hom := 0, 0
 		j := i
 		for j < len(toks) {
 			t := toks[j]
 			if j > i && !runGap(s[toks[j-1].en:t.st]) {
 				break
 			}
-			if t.repeat > 0 && j+1 < len(toks) && toks[j+1].digits != "" && runGap(s[t.en:toks[j+1].st]) {
+			if t.repeat > 0 && j+1 < len(toks) && toks[j+1].digit(h) != 0 && runGap(s[t.en:toks[j+1].st]) {
+				d := toks[j+1].digit(h)
 				for range t.repeat {
-					r.digits = append(r.digits, toks[j+1].digits[0])
+					r.digits = append(r.digits, d)
 					r.pos = append(r.pos, j, j+1)
+				}
+				if toks[j+1].genuine() {
+					genuine++
+				} else if toks[j+1].digits == "" {
+					hom++
 				}
 				j += 2
 				continue
 			}
-			if t.digits == "" || (j == i && strings.EqualFold(s[t.st:t.en], "oh")) {
+			d := t.digit(h)
+			if d == 0 || (j == i && t.oh) {
 				break
 			}
-			r.digits = append(r.digits, t.digits[0])
+			if t.genuine() {
+				genuine++
+			} else if t.digits == "" {
+				hom++
+			}
+			r.digits = append(r.digits, d)
 			r.pos = append(r.pos, j, j)
 			j++
 		}
-		if len(r.digits) >= minSpelledDigits {
+		if len(r.digits) >= minSpelledDigits && (hom == 0 || genuine >= minSpelledDigits) {
 			r.st, r.en = toks[i].st, toks[j-1].en
 			runs = append(runs, r)
+			homs += hom
 		}
 		if j == i {
 			j++
@@ -217,7 +328,7 @@ func spellDigits(v *view, original string) *view {
 		i = j
 	}
 	if len(runs) == 0 {
-		return nil
+		return nil, 0
 	}
 	if v == nil {
 		v = identity(original)
@@ -238,7 +349,7 @@ func spellDigits(v *view, original string) *view {
 	}
 	b.WriteString(s[pos:])
 	from, to = append(from, v.from[pos:]...), append(to, v.to[pos:]...)
-	return &view{text: b.String(), from: from, to: to}
+	return &view{text: b.String(), from: from, to: to}, homs
 }
 
 // runGap reports whether g may separate two words of a spelled-out digit

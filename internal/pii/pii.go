@@ -82,17 +82,47 @@ var detectors = []func(text string, out []Span) []Span{
 //
 // Matching runs on a normalised view of text (see normalize): look-alike
 // digits and letters, invisible format characters and spelled-out digits do
-// not hide a value. Spans always index text itself and Text is the original
-// bytes.
+// not hide a value. Values found only when the digit homophones "for",
+// "to", "too" and "ate" next to a spelled-out run are read as digits are
+// added where they overlap no other value. Spans always index text itself
+// and Text is the original bytes.
 func Detect(text string) []Span {
 	if text == "" {
 		return nil
 	}
-	v := normalize(text)
+	v, more := normalize(text)
+	var spans []Span
 	if v == nil {
-		return detect(text)
+		spans = detect(text)
+	} else {
+		spans = v.mapSpans(text, detect(v.text))
 	}
-	return v.mapSpans(text, detect(v.text))
+	for _, h := range more {
+		spans = addDisjoint(spans, h.mapSpans(text, detect(h.text)))
+	}
+	return spans
+}
+
+// addDisjoint adds to spans (sorted, non-overlapping) those of more that
+// overlap none of them, and returns the result sorted.
+func addDisjoint(spans, more []Span) []Span {
+	n := len(spans)
+	for _, m := range more {
+		free := true
+		for _, s := range spans[:n] {
+			if m.Start < s.End && s.Start < m.End {
+				free = false
+				break
+			}
+		}
+		if free {
+			spans = append(spans, m)
+		}
+	}
+	if len(spans) > n {
+		sortSpans(spans)
+	}
+	return spans
 }
 
 // detect runs the detectors on text as it is.
