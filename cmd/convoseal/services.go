@@ -1,9 +1,8 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/convoseal/convoseal"
+	"github.com/convoseal/convoseal/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -22,10 +21,19 @@ $CONVOSEAL_DATABASE, and so on.`,
 	}
 	addDatabaseFlags(cmd.PersistentFlags(), &data, &database)
 
-	dl := &cobra.Command{
-		Use:   "data-logging SERVICE_SID on|off",
-		Short: "Switch data logging for a Service (operator only)",
-		Long: `With data logging on, every new transcript of the Service also leaves a copy
+	cmd.AddCommand(
+		newServiceSwitchCommand(dataLoggingSwitch, &data, &database),
+		newServiceSwitchCommand(languageModelSwitch, &data, &database),
+		newServiceSwitchCommand(keepMediaSwitch, &data, &database),
+	)
+	return cmd
+}
+
+// dataLoggingSwitch is `services data-logging`.
+var dataLoggingSwitch = serviceSwitch{
+	use:   "data-logging SERVICE_SID on|off",
+	short: "Switch data logging for a Service (operator only)",
+	long: `With data logging on, every new transcript of the Service also leaves a copy
 of its sentences, operator results and stored recordings that is NOT sealed
 with the customer's public key: it is sealed with the server's key-encryption key, in its own
 storage area (blobs/datalogging/…), for improving speech recognition and
@@ -35,39 +43,12 @@ As with Twilio, data logging cannot be switched on through the public API; the
 Service resource shows its state in data_logging, and the service logs a
 warning at start for every Service that has it on. Switching it off affects new
 transcripts; existing copies stay until their transcripts are deleted.`,
-		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !convoseal.ValidSID(convoseal.PrefixService, args[0]) {
-				return usageErrorf("%q is not a Service SID (GA followed by 32 hexadecimal digits)", args[0])
-			}
-			var on bool
-			switch args[1] {
-			case "on":
-				on = true
-			case "off":
-			default:
-				return usageErrorf("the second argument must be on or off")
-			}
-			if err := bindEnv(cmd.Flags()); err != nil {
-				return withCode(exitUsage, err)
-			}
-			db, err := openStore(cmd.Context(), database, data)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			svc, err := db.SetDataLogging(cmd.Context(), convoseal.NormalizeSID(args[0]), on)
-			if err != nil {
-				return fmt.Errorf("service %s: %w", args[0], err)
-			}
-			state := "OFF"
-			if svc.DataLogging {
-				state = "ON: new transcripts keep a copy readable by the server (sealed with the server key, not the customer's)"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Service %s (%s): data logging %s\n", svc.SID, svc.UniqueName, state)
-			return nil
-		},
-	}
-	cmd.AddCommand(dl, newServicesLLMCommand(&data, &database), newServicesKeepMediaCommand(&data, &database))
-	return cmd
+	label: "data logging",
+	set:   (*store.DB).SetDataLogging,
+	state: func(svc *convoseal.Service) string {
+		if svc.DataLogging {
+			return "ON: new transcripts keep a copy readable by the server (sealed with the server key, not the customer's)"
+		}
+		return "OFF"
+	},
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/store"
-	"github.com/spf13/cobra"
 )
 
 // warnLanguageModel logs a warning at start naming every Service sealed with
@@ -25,14 +24,12 @@ func warnLanguageModel(ctx context.Context, db *store.DB, log *slog.Logger) erro
 	return nil
 }
 
-// newServicesLLMCommand is `services llm`, which switches whether a
-// Service's transcripts may go to the language model; data and database are
-// the parent command's persistent flags.
-func newServicesLLMCommand(data, database *string) *cobra.Command {
-	return &cobra.Command{
-		Use:   "llm SERVICE_SID on|off",
-		Short: "Switch the language model for a Service (operator only)",
-		Long: `With the language model on, serve --llm-url sends the sentences of the
+// languageModelSwitch is `services llm`, which switches whether a Service's
+// transcripts may go to the language model.
+var languageModelSwitch = serviceSwitch{
+	use:   "llm SERVICE_SID on|off",
+	short: "Switch the language model for a Service (operator only)",
+	long: `With the language model on, serve --llm-url sends the sentences of the
 Service's transcripts in plain text to the language model, for Summarization,
 Sentiment Analysis and generative operators. For a Service sealed with a
 customer key this means that the model's provider, and anyone who can read
@@ -48,41 +45,16 @@ It cannot be switched through the public API; the Service resource shows its
 state in language_model, and serve --llm-url logs a warning at start naming
 every customer-key Service that has it on. Switching takes effect for
 transcripts processed from then on.`,
-		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !convoseal.ValidSID(convoseal.PrefixService, args[0]) {
-				return usageErrorf("%q is not a Service SID (GA followed by 32 hexadecimal digits)", args[0])
-			}
-			var on bool
-			switch args[1] {
-			case "on":
-				on = true
-			case "off":
-			default:
-				return usageErrorf("the second argument must be on or off")
-			}
-			if err := bindEnv(cmd.Flags()); err != nil {
-				return withCode(exitUsage, err)
-			}
-			db, err := openStore(cmd.Context(), *database, *data)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			svc, err := db.SetLanguageModel(cmd.Context(), convoseal.NormalizeSID(args[0]), on)
-			if err != nil {
-				return fmt.Errorf("service %s: %w", args[0], err)
-			}
-			state := "OFF: its transcripts are not sent to the language model"
-			switch {
-			case svc.LanguageModel && svc.EncryptionCredentialSID != "":
-				state = "ON: its transcripts, sealed with the customer's key " + svc.EncryptionCredentialSID +
-					", are sent in plain text to the language model (serve --llm-url)"
-			case svc.LanguageModel:
-				state = "ON: its transcripts (sealed with the server key) are sent to the language model (serve --llm-url)"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Service %s (%s): language model %s\n", svc.SID, svc.UniqueName, state)
-			return nil
-		},
-	}
+	label: "language model",
+	set:   (*store.DB).SetLanguageModel,
+	state: func(svc *convoseal.Service) string {
+		switch {
+		case svc.LanguageModel && svc.EncryptionCredentialSID != "":
+			return "ON: its transcripts, sealed with the customer's key " + svc.EncryptionCredentialSID +
+				", are sent in plain text to the language model (serve --llm-url)"
+		case svc.LanguageModel:
+			return "ON: its transcripts (sealed with the server key) are sent to the language model (serve --llm-url)"
+		}
+		return "OFF: its transcripts are not sent to the language model"
+	},
 }

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"unsafe"
+
+	"github.com/convoseal/convoseal/internal/percent"
 )
 
 // bigValue is the size from which a form value is a view of the body buffer
@@ -83,8 +85,8 @@ func parseFormBody(body []byte, v url.Values) error {
 			continue
 		}
 		key, value, _ := bytes.Cut(pair, []byte("="))
-		key, ok1 := unescapeInPlace(key)
-		value, ok2 := unescapeInPlace(value)
+		key, ok1 := percent.DecodeInPlace(key, true)
+		value, ok2 := percent.DecodeInPlace(value, true)
 		if !ok1 || !ok2 {
 			return fmt.Errorf("%w: invalid escape", errBadForm)
 		}
@@ -102,46 +104,4 @@ func viewOrCopy(b []byte) string {
 		return string(b)
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// unescapeInPlace decodes '+' and %XX as url.QueryUnescape does, writing
-// into b itself (the result is never longer), and returns the decoded prefix.
-func unescapeInPlace(b []byte) ([]byte, bool) {
-	if bytes.IndexByte(b, '%') < 0 && bytes.IndexByte(b, '+') < 0 {
-		return b, true
-	}
-	w := 0
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '+':
-			b[w] = ' '
-		case '%':
-			if i+2 >= len(b) {
-				return nil, false
-			}
-			hi, ok1 := unhexByte(b[i+1])
-			lo, ok2 := unhexByte(b[i+2])
-			if !ok1 || !ok2 {
-				return nil, false
-			}
-			b[w] = hi<<4 | lo
-			i += 2
-		default:
-			b[w] = c
-		}
-		w++
-	}
-	return b[:w], true
-}
-
-func unhexByte(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }

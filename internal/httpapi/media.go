@@ -22,9 +22,25 @@ import (
 // /v2/Transcripts/{sid}/Media/Content, authenticated like every other
 // request, which answers the WAV.
 
-// mediaRedacted reads the Redacted parameter of the media resources.
-func mediaRedacted(f *form, t *convoseal.Transcript) bool {
-	return f.boolean("Redacted", t.Redaction)
+// mediaRequest reads the transcript of a media resource's path and its
+// Redacted parameter (default: whether the transcript was made with
+// redaction); when it returns nil it has answered the request.
+func (s *Server) mediaRequest(w http.ResponseWriter, r *http.Request) (t *convoseal.Transcript, redacted bool) {
+	t = s.transcriptFromPath(w, r, "sid")
+	if t == nil {
+		return nil, false
+	}
+	f, err := parseForm(r)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return nil, false
+	}
+	redacted = f.boolean("Redacted", t.Redaction)
+	if f.err != nil {
+		writeError(w, f.err)
+		return nil, false
+	}
+	return t, redacted
 }
 
 // recording returns the stored recording of one variant, if any.
@@ -42,18 +58,8 @@ func (s *Server) recording(ctx context.Context, t *convoseal.Transcript, redacte
 }
 
 func (s *Server) transcriptMedia(w http.ResponseWriter, r *http.Request) {
-	t := s.transcriptFromPath(w, r, "sid")
+	t, redacted := s.mediaRequest(w, r)
 	if t == nil {
-		return
-	}
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	redacted := mediaRedacted(f, t)
-	if f.err != nil {
-		writeError(w, f.err)
 		return
 	}
 	a, ok, err := s.recording(r.Context(), t, redacted)
@@ -82,18 +88,8 @@ func (s *Server) transcriptMedia(w http.ResponseWriter, r *http.Request) {
 // transcriptMediaContent answers a recording sealed with the server key as
 // audio/wav (a convoseal extra, the media_url of such recordings).
 func (s *Server) transcriptMediaContent(w http.ResponseWriter, r *http.Request) {
-	t := s.transcriptFromPath(w, r, "sid")
+	t, redacted := s.mediaRequest(w, r)
 	if t == nil {
-		return
-	}
-	f, err := parseForm(r)
-	if err != nil {
-		s.fail(w, r, err, "")
-		return
-	}
-	redacted := mediaRedacted(f, t)
-	if f.err != nil {
-		writeError(w, f.err)
 		return
 	}
 	if t.EncryptionCredentialSID != "" {

@@ -1,8 +1,12 @@
 // Package httpretry holds what the service's HTTP clients (webhook
-// deliveries, the language-model backend) share about retrying a request.
+// deliveries, the language-model and speech-recognition backends) share
+// about retrying a request.
 package httpretry
 
 import (
+	"context"
+	"errors"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,4 +30,51 @@ func RetryAfter(h string, now time.Time, limit time.Duration) time.Duration {
 		d = t.Sub(now)
 	}
 	return min(max(d, 0), limit)
+}
+
+// Backoff is the wait before retry number attempt (from 1): exponential from
+// base, capped at limit, with "equal jitter": half the delay is fixed, half
+// random.
+func Backoff(attempt int, base, limit time.Duration) time.Duration {
+	d := limit
+	if attempt < 16 {
+		d = min(base<<max(attempt-1, 0), limit)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// Sleep waits d, or until ctx is done; it returns ctx.Err() then (and also
+// when d is not positive).
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// SameOrigin wraps a CheckRedirect function (nil: the default's limit of 10
+// redirects) so that redirects to another scheme or host are not followed:
+// the redirect response itself is returned, and the caller fails with its
+// status.
+func SameOrigin(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }

@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -136,7 +135,7 @@ func New(cfg Config) (*Client, error) {
 		maxAttempts: cfg.MaxAttempts,
 		maxBytes:    cfg.MaxResponseBytes,
 		backoff:     cfg.Backoff,
-		sleep:       sleepCtx,
+		sleep:       httpretry.Sleep,
 		schemas:     map[string]*jsonschema.Schema{},
 	}
 	if c.timeout == 0 {
@@ -156,52 +155,15 @@ func New(cfg Config) (*Client, error) {
 		copied := *cfg.HTTPClient
 		hc = &copied
 	}
-	hc.CheckRedirect = sameOrigin(hc.CheckRedirect)
+	hc.CheckRedirect = httpretry.SameOrigin(hc.CheckRedirect)
 	c.hc = hc
 	return c, nil
-}
-
-// sameOrigin wraps a CheckRedirect function so that redirects to another
-// scheme or host are not followed: the redirect response itself is returned,
-// and Complete fails with its status.
-func sameOrigin(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		first := via[0].URL
-		if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
-			return http.ErrUseLastResponse
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
 }
 
 // defaultBackoff is exponential with "equal jitter": half the delay is fixed,
 // half random.
 func defaultBackoff(attempt int) time.Duration {
-	d := backoffCap
-	if attempt < 16 {
-		d = min(backoffBase<<max(attempt-1, 0), backoffCap)
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return httpretry.Backoff(attempt, backoffBase, backoffCap)
 }
 
 // Wire types of the chat-completions API (only the fields used).
@@ -367,7 +329,7 @@ func (c *Client) transportFailure(actx context.Context, err error) *failure {
 // statusFailure describes a non-2xx response; 429 and 5xx are retried.
 func (c *Client) statusFailure(resp *http.Response) *failure {
 	// Redirects within the endpoint's origin were followed; one returned
-	// here (with a Location) was refused by sameOrigin.
+	// here (with a Location) was refused by httpretry.SameOrigin.
 	s := &ErrHTTPStatus{Code: resp.StatusCode, redirect: resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != ""}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var er errorResponse

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"mime"
 	"strings"
+
+	"github.com/convoseal/convoseal/internal/percent"
 )
 
 const defaultDataMediaType = "text/plain;charset=US-ASCII"
@@ -49,7 +51,7 @@ func decodeDataURL(raw string, maxBytes int64) (*Media, error) {
 	ok := true
 	switch {
 	case strings.IndexByte(payload, '%') >= 0:
-		if data, ok = percentDecode(payload); !ok {
+		if data, ok = percent.DecodeInPlace([]byte(payload), false); !ok {
 			return nil, newErr(ErrBadDataURL, "invalid percent-encoding")
 		}
 		if isBase64 {
@@ -67,41 +69,6 @@ func decodeDataURL(raw string, maxBytes int64) (*Media, error) {
 		return nil, newErr(ErrTooLarge, "data: URL payload exceeds %d bytes", maxBytes)
 	}
 	return &Media{ContentType: mediaType, Data: data}, nil
-}
-
-// percentDecode decodes %XX escapes strictly; '+' is a literal plus sign.
-func percentDecode(s string) ([]byte, bool) {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '%' {
-			out = append(out, c)
-			continue
-		}
-		if i+2 >= len(s) {
-			return nil, false
-		}
-		hi, ok1 := unhex(s[i+1])
-		lo, ok2 := unhex(s[i+2])
-		if !ok1 || !ok2 {
-			return nil, false
-		}
-		out = append(out, hi<<4|lo)
-		i += 2
-	}
-	return out, true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // decodeBase64String is decodeBase64 of a string, allocating only the

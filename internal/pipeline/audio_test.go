@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/convoseal/convoseal/internal/asr"
 	"github.com/convoseal/convoseal/internal/asr/openai"
 	"github.com/convoseal/convoseal/internal/audio"
-	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
 	"github.com/convoseal/convoseal/internal/store"
@@ -62,20 +59,12 @@ func TestProcessAudio(t *testing.T) {
 
 func testProcessAudio(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	kek, err := seal.NewKEK(seal.GenerateKEK())
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := blob.NewLocal(t.TempDir(), "http://localhost", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
+	p, local, kek := newTestPipeline(t, db)
 	fake := &fakeASR{script: map[int][]asr.Word{
 		1: append(words(0.5, "thank you for calling"), words(3.0, "how can i help")...), // a 1.1 s pause: two sentences
 		2: words(2.0, "i want a refund"),
 	}}
-	p := &Pipeline{DB: db, Blobs: local, Keys: keyring.New(kek, nil, db), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), ASR: fake}
+	p.ASR = fake
 	acct, svc := newAccountAndService(t, db)
 	// 6.4 s of 8 kHz stereo; each channel's first sample is its number.
 	rec := &audio.Decoded{SampleRate: 8000, Channels: [][]int16{make([]int16, 51200), make([]int16, 51200)}}

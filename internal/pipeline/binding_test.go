@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/convoseal/convoseal"
-	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
 	"github.com/convoseal/convoseal/internal/store"
@@ -29,18 +26,9 @@ func TestServerSealedBindings(t *testing.T) {
 	forEachQueueBackend(t, func(t *testing.T, _ queueBackend, open func() *store.DB) {
 		ctx := context.Background()
 		db := open()
-		kek, err := seal.NewKEK(seal.GenerateKEK())
-		if err != nil {
-			t.Fatal(err)
-		}
-		local, err := blob.NewLocal(t.TempDir(), "http://localhost", make([]byte, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { local.Close() })
-		keys := keyring.New(kek, nil, db)
-		p := &Pipeline{DB: db, Blobs: local, Keys: keys, Fetcher: &media.Fetcher{AllowPrivate: true},
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		p, local, kek := newTestPipeline(t, db)
+		p.Fetcher = &media.Fetcher{AllowPrivate: true}
+		keys := p.Keys
 		acct, _ := newAccountAndService(t, db)
 		svc := &convoseal.Service{SID: convoseal.NewSID(convoseal.PrefixService), AccountSID: acct.SID, UniqueName: "logged",
 			LanguageCode: "en-US", WebhookHTTPMethod: "POST", DataLogging: true}

@@ -3,8 +3,6 @@ package pipeline
 import (
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -38,14 +36,10 @@ func TestSweepBlobs(t *testing.T) {
 	forEachQueueBackend(t, func(t *testing.T, _ queueBackend, open func() *store.DB) {
 		ctx := context.Background()
 		db := open()
-		local, err := blob.NewLocal(t.TempDir(), "http://localhost", make([]byte, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { local.Close() })
+		local := newTestBlobs(t)
 		acct, svc := newAccountAndService(t, db)
 		aged := &agedStore{Store: local, aged: map[string]bool{}}
-		p := &Pipeline{DB: db, Blobs: aged, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		p := &Pipeline{DB: db, Blobs: aged, Log: discardLog()}
 
 		objects := func(sid string) []string {
 			return []string{
@@ -140,17 +134,13 @@ func TestSweepBlobsOneProcessAtATime(t *testing.T) {
 		}
 		ctx := context.Background()
 		db := open()
-		local, err := blob.NewLocal(t.TempDir(), "http://localhost", make([]byte, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { local.Close() })
+		local := newTestBlobs(t)
 		acct, _ := newAccountAndService(t, db)
 		key := SentencesKey(acct.SID, convoseal.NewSID(convoseal.PrefixTranscript), false)
 		if err := local.Put(ctx, key, []byte("sealed"), nil); err != nil {
 			t.Fatal(err)
 		}
-		p := &Pipeline{DB: db, Blobs: &agedStore{Store: local, aged: map[string]bool{key: true}}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		p := &Pipeline{DB: db, Blobs: &agedStore{Store: local, aged: map[string]bool{key: true}}, Log: discardLog()}
 
 		peer, err := open().Write.Conn(ctx)
 		if err != nil {

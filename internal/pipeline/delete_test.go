@@ -5,15 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/blob"
-	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
 	"github.com/convoseal/convoseal/internal/store"
 	"github.com/convoseal/convoseal/seal"
@@ -76,20 +73,11 @@ type raceFixture struct {
 
 func newRaceFixture(t *testing.T, db *store.DB) *raceFixture {
 	t.Helper()
-	kek, err := seal.NewKEK(seal.GenerateKEK())
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := blob.NewLocal(t.TempDir(), "http://localhost", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
+	p, local, kek := newTestPipeline(t, db)
 	acct, svc := newAccountAndService(t, db)
 	if _, err := db.SetDataLogging(context.Background(), svc.SID, true); err != nil {
 		t.Fatal(err)
 	}
-	p := &Pipeline{DB: db, Blobs: local, Keys: keyring.New(kek, nil, db), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return &raceFixture{db: db, local: local, p: p, acct: acct, svc: svc, kek: kek}
 }
 

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -66,17 +64,9 @@ func TestProcessSealedSource(t *testing.T) {
 	forEachQueueBackend(t, func(t *testing.T, _ queueBackend, open func() *store.DB) {
 		ctx := context.Background()
 		db := open()
-		kek, err := seal.NewKEK(seal.GenerateKEK())
-		if err != nil {
-			t.Fatal(err)
-		}
-		local, err := blob.NewLocal(t.TempDir(), "http://localhost", make([]byte, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { local.Close() })
+		p, local, kek := newTestPipeline(t, db)
 		blobs := &sourceWatch{Store: local}
-		p := &Pipeline{DB: db, Blobs: blobs, Keys: keyring.New(kek, nil, db), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		p.Blobs = blobs
 
 		acct, svc := newAccountAndService(t, db)
 		const said = "the customer said this"

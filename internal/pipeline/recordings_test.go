@@ -8,8 +8,6 @@ import (
 	"database/sql"
 	"encoding/pem"
 	"errors"
-	"io"
-	"log/slog"
 	"math"
 	"slices"
 	"testing"
@@ -100,19 +98,9 @@ type recordingsFixture struct {
 
 func newRecordingsFixture(t *testing.T, db *store.DB) *recordingsFixture {
 	t.Helper()
-	kek, err := seal.NewKEK(seal.GenerateKEK())
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := blob.NewLocal(t.TempDir(), "http://localhost", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
-	keys := keyring.New(kek, nil, db)
+	p, local, _ := newTestPipeline(t, db)
 	acct, _ := newAccountAndService(t, db)
-	return &recordingsFixture{p: &Pipeline{DB: db, Blobs: local, Keys: keys, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		db: db, blobs: local, keys: keys, acct: acct}
+	return &recordingsFixture{p: p, db: db, blobs: local, keys: p.Keys, acct: acct}
 }
 
 // store runs storeRecordings for a new transcript of a new Service shaped by

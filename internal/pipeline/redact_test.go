@@ -4,14 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/convoseal/convoseal"
-	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/keyring"
 	"github.com/convoseal/convoseal/internal/media"
 	"github.com/convoseal/convoseal/internal/operators"
@@ -40,16 +37,7 @@ func TestProcessRedactedVariants(t *testing.T) {
 	db := openStore(t, func(ctx context.Context) (*store.DB, error) {
 		return store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "convoseal.db"))
 	})
-	kek, err := seal.NewKEK(seal.GenerateKEK())
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := blob.NewLocal(t.TempDir(), "http://localhost", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
-	p := &Pipeline{DB: db, Blobs: local, Keys: keyring.New(kek, nil, db), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	p, local, kek := newTestPipeline(t, db)
 	acct, svc := newAccountAndService(t, db)
 	if _, err := db.UpdateService(ctx, acct.SID, svc.SID, 0, func(s *convoseal.Service) error { s.AutoRedaction = true; return nil }); err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package pipeline
 import (
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"testing"
 
 	"github.com/convoseal/convoseal"
@@ -19,7 +17,7 @@ func TestSweepOrphans(t *testing.T) {
 		ctx := context.Background()
 		db := open()
 		q := b.real(t, db)
-		p := &Pipeline{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		p := &Pipeline{DB: db, Log: discardLog()}
 		acct, svc := newAccountAndService(t, db)
 		tr := &convoseal.Transcript{SID: convoseal.NewSID(convoseal.PrefixTranscript), AccountSID: acct.SID, ServiceSID: svc.SID, Channel: []byte(`{}`)}
 		if err := db.CreateTranscript(ctx, tr, nil, func(tx *sql.Tx) error { return q.EnqueueTx(ctx, tx, tr.SID) }); err != nil {

@@ -3,8 +3,6 @@ package pipeline
 import (
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -70,7 +68,7 @@ func TestWebhookRetriesKeepTokenAndTimestamp(t *testing.T) {
 		if err := db.CreateService(ctx, svc); err != nil {
 			t.Fatal(err)
 		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		log := discardLog()
 		p := &Pipeline{DB: db, Keys: keyring.New(kek, nil, db), Log: log}
 		cfg := QueueConfig{Workers: 1, Solo: b.name == store.DialectSQLite, Webhooks: &webhook.Deliverer{AllowPrivate: true, Log: log}, WebhookBackoff: time.Second}
 		var q *Queue

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -175,7 +174,7 @@ func New(cfg Config) (*Client, error) {
 		copied := *cfg.HTTPClient
 		hc = &copied
 	}
-	hc.CheckRedirect = sameOrigin(hc.CheckRedirect)
+	hc.CheckRedirect = httpretry.SameOrigin(hc.CheckRedirect)
 	c.hc = hc
 	return c, nil
 }
@@ -188,30 +187,9 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-// sameOrigin refuses redirects to another scheme or host: the redirect
-// response itself is returned and Recognize fails with its status.
-func sameOrigin(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		first := via[0].URL
-		if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
-			return http.ErrUseLastResponse
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-}
-
+// defaultBackoff is exponential from backoffBase to backoffCap, with jitter.
 func defaultBackoff(attempt int) time.Duration {
-	d := backoffCap
-	if attempt < 16 {
-		d = min(backoffBase<<max(attempt-1, 0), backoffCap)
-	}
-	return d/2 + rand.N(d/2+1)
+	return httpretry.Backoff(attempt, backoffBase, backoffCap)
 }
 
 // Languages lists the configured language codes.
@@ -290,7 +268,7 @@ func (c *Client) Recognize(ctx context.Context, a asr.Audio, language string) (*
 			wait = c.backoff(min(n, 3)) // poll a busy server every second or two
 		}
 		wait = max(wait, f.retryAfter)
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := httpretry.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("asr/openai: after %d attempt%s: %w", n, plural(n), err)
 		}
 	}
@@ -460,18 +438,4 @@ func aboutLanguage(raw []byte) bool {
 	text := strings.ToLower(e.Message + " " + string(e.Code))
 	return strings.Contains(text, "language") &&
 		(strings.Contains(text, "unsupported") || strings.Contains(text, "not supported") || strings.Contains(text, "invalid"))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
