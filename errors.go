@@ -21,6 +21,7 @@ const (
 	CodeAuthentication   = 20003 // authentication failed
 	CodeNotFound         = 20404 // no such resource (or not the caller's)
 	CodeConflict         = 20409 // the request conflicts with the resource's state
+	CodeMethodNotAllowed = 20004 // the path does not answer the method
 	CodeTooLarge         = 20413 // request body too large
 	CodeRateLimited      = 20429
 	CodeInternal         = 20500

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,6 +156,31 @@ type paging struct {
 	size   int
 	number int
 	token  string // cursor (decoded)
+	back   bool   // token is a "PB" token: the page before the cursor
+	// prev is the decoded token of the previous page, and hasPrev whether
+	// there is one (page 0's token is "").
+	prev     string
+	prevBack bool
+	hasPrev  bool
+}
+
+// Keyset page tokens carry their direction as Twilio's do: "PA" (the page
+// after a row) or "PB" (the page before a row), then the base64 cursor. A
+// bare base64 token (as issued before) continues after its row.
+const (
+	tokenAfter  = "PA"
+	tokenBefore = "PB"
+)
+
+func encodeToken(token string, back bool) string {
+	enc := base64.RawURLEncoding.EncodeToString([]byte(token))
+	if !store.ValidCursor(token) {
+		return enc // an offset
+	}
+	if back {
+		return tokenBefore + enc
+	}
+	return tokenAfter + enc
 }
 
 const (
@@ -181,6 +207,11 @@ func (f *form) paging() paging {
 		}
 	}
 	if v := f.v.Get("PageToken"); v != "" {
+		if rest, ok := strings.CutPrefix(v, tokenBefore); ok {
+			v, p.back = rest, true
+		} else {
+			v = strings.TrimPrefix(v, tokenAfter)
+		}
 		b, err := base64.RawURLEncoding.DecodeString(v)
 		if err != nil || len(b) > 256 || !utf8.Valid(b) {
 			f.fail("PageToken is not a token this server issued")
@@ -195,8 +226,11 @@ func (f *form) paging() paging {
 // must be a cursor the store made.
 func (f *form) keysetPaging() paging {
 	p := f.paging()
-	if p.token != "" && !store.ValidCursor(p.token) {
+	switch {
+	case p.token != "" && !store.ValidCursor(p.token):
 		f.fail("PageToken is not a token this server issued")
+	case p.token == "" && p.number > 0:
+		f.fail("Page %d needs the PageToken of that page's URL (next_page_url or previous_page_url); without one, ask for Page 0", p.number)
 	}
 	return p
 }
@@ -205,20 +239,32 @@ func (f *form) keysetPaging() paging {
 // is an offset.
 func (f *form) offsetPaging() (paging, int) {
 	p := f.paging()
-	if p.token == "" {
-		return p, 0
+	n := p.number * p.size // a bare Page=N is the Nth page
+	if p.token != "" {
+		var err error
+		n, err = strconv.Atoi(p.token)
+		if p.back || err != nil || n < 0 || strconv.Itoa(n) != p.token {
+			f.fail("PageToken is not a token this server issued")
+			return p, 0
+		}
 	}
-	n, err := strconv.Atoi(p.token)
-	if err != nil || n < 0 || strconv.Itoa(n) != p.token {
-		f.fail("PageToken is not a token this server issued")
-		return p, 0
+	if n > 0 {
+		p.hasPrev = true
+		if prev := n - p.size; prev > 0 {
+			p.prev = strconv.Itoa(prev)
+		}
 	}
 	return p, n
 }
 
 // storePage asks the store for one row more than a page, to learn whether a
 // next page exists.
-func (p paging) storePage() store.Page { return store.Page{Size: p.size + 1, After: p.token} }
+func (p paging) storePage() store.Page {
+	if p.back {
+		return store.Page{Size: p.size + 1, Before: p.token}
+	}
+	return store.Page{Size: p.size + 1, After: p.token}
+}
 
 // listMeta is Twilio's list envelope "meta".
 type listMeta struct {
@@ -232,11 +278,11 @@ type listMeta struct {
 }
 
 // meta builds the envelope for a page. next is the cursor of the next page,
-// or "" at the end; filters are the list's own query parameters, carried into
+// or "" at the end; p says whether there is a previous page; filters are the list's own query parameters, carried into
 // the page URLs.
 func (s *Server) meta(r *http.Request, key string, p paging, next string, filters url.Values) listMeta {
 	base := s.PublicURL + r.URL.Path
-	pageURL := func(number int, token string) string {
+	pageURL := func(number int, token string, back bool) string {
 		q := url.Values{}
 		for k, vs := range filters {
 			for _, v := range vs {
@@ -248,20 +294,24 @@ func (s *Server) meta(r *http.Request, key string, p paging, next string, filter
 		q.Set("PageSize", itoa(p.size))
 		q.Set("Page", itoa(number))
 		if token != "" {
-			q.Set("PageToken", base64.RawURLEncoding.EncodeToString([]byte(token)))
+			q.Set("PageToken", encodeToken(token, back))
 		}
 		return base + "?" + q.Encode()
 	}
 	m := listMeta{
-		FirstPageURL: pageURL(0, ""),
+		FirstPageURL: pageURL(0, "", false),
 		Key:          key,
 		Page:         p.number,
 		PageSize:     p.size,
-		URL:          pageURL(p.number, p.token),
+		URL:          pageURL(p.number, p.token, p.back),
 	}
 	if next != "" {
-		u := pageURL(p.number+1, next)
+		u := pageURL(p.number+1, next, false)
 		m.NextPageURL = &u
+	}
+	if p.hasPrev {
+		u := pageURL(max(p.number-1, 0), p.prev, p.prevBack)
+		m.PreviousPageURL = &u
 	}
 	return m
 }
@@ -277,15 +327,32 @@ func pick(f *form, names ...string) url.Values {
 	return out
 }
 
-// keysetPage trims a store result (one row more than the page) to the page
-// and returns the cursor of the next page, or "" at the end.
-func keysetPage[T any](rows []T, p paging, key func(T) (time.Time, string)) ([]T, string) {
-	if len(rows) <= p.size {
+// keysetPage trims a store result (one row more than the page) to the page,
+// newest first, and returns the cursor of the next page, or "" at the end. It
+// sets p's previous page: before the page's first row, if the request had a
+// token (a forward page) or the store found a row more (a backward page).
+func keysetPage[T any](rows []T, p *paging, key func(T) (time.Time, string)) ([]T, string) {
+	more := len(rows) > p.size
+	if more {
+		rows = rows[:p.size]
+	}
+	if p.back {
+		slices.Reverse(rows) // the store returns a backward page oldest first
+	}
+	if len(rows) == 0 {
+		// Nothing here: the previous page is the first one.
+		p.hasPrev = p.token != ""
 		return rows, ""
 	}
-	rows = rows[:p.size]
-	created, sid := key(rows[len(rows)-1])
-	return rows, store.Cursor(created, sid)
+	if (p.back && more) || (!p.back && p.token != "") {
+		created, sid := key(rows[0])
+		p.prev, p.prevBack, p.hasPrev = store.Cursor(created, sid), true, true
+	}
+	if p.back || more {
+		created, sid := key(rows[len(rows)-1])
+		return rows, store.Cursor(created, sid)
+	}
+	return rows, ""
 }
 
 // keysetList is a list endpoint ordered by (date_created, sid): it reads
@@ -311,7 +378,7 @@ func keysetList[T any, J any](s *Server, w http.ResponseWriter, r *http.Request,
 		s.fail(w, r, err, "")
 		return
 	}
-	rows, next := keysetPage(rows, p, rowKey)
+	rows, next := keysetPage(rows, &p, rowKey)
 	out := make([]J, len(rows))
 	for i, v := range rows {
 		out[i] = toJSON(v)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/store"
@@ -49,10 +50,31 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/OperatorTypes", s.listOperatorTypes)
 	mux.HandleFunc("GET /v2/OperatorTypes/{sid}", s.fetchOperatorType)
 
-	// Anything else under /v1 and /v2: a Twilio-style 404 (or 405).
+	// Anything else under /v1 and /v2: a Twilio-style 405 for a known path,
+	// 404 otherwise.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowed(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, &convoseal.Error{Code: convoseal.CodeMethodNotAllowed, Status: http.StatusMethodNotAllowed,
+				Message: "Method not allowed: " + r.URL.Path + " answers " + strings.Join(allow, ", ")})
+			return
+		}
 		writeError(w, convoseal.NotFoundf("The requested resource %s was not found", r.URL.Path))
 	})
+}
+
+// allowed lists the methods mux routes for r's path to a handler other than
+// its catch-all "/".
+func allowed(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		probe := *r
+		probe.Method = m
+		if _, pattern := mux.Handler(&probe); pattern != "/" && pattern != "" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func storeFilter(f *form) store.TranscriptFilter {

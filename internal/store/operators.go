@@ -85,7 +85,7 @@ func (db *DB) ListOperators(ctx context.Context, accountSID string, scope Operat
 		args = append(args, availability)
 	}
 	cond, cargs := p.where("")
-	q += cond + ` ORDER BY date_created DESC, sid DESC LIMIT ?`
+	q += cond + p.order() + ` LIMIT ?`
 	rows, err := db.r.QueryContext(ctx, q, append(append(args, cargs...), p.Size)...)
 	return collect(rows, err, scanOperator)
 }

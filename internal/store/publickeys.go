@@ -39,7 +39,7 @@ func (db *DB) GetPublicKey(ctx context.Context, accountSID, sid string) (*convos
 func (db *DB) ListPublicKeys(ctx context.Context, accountSID string, p Page) ([]*convoseal.PublicKey, error) {
 	cond, args := p.where("")
 	rows, err := db.r.QueryContext(ctx, `SELECT `+publicKeyCols+` FROM public_keys WHERE account_sid = ?`+cond+
-		` ORDER BY date_created DESC, sid DESC LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
+		p.order()+` LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
 	return collect(rows, err, scanPublicKey)
 }
 

@@ -143,7 +143,7 @@ func attachedOperators(ctx context.Context, q queryer, serviceSID string) ([]str
 func (db *DB) ListServices(ctx context.Context, accountSID string, p Page) ([]*convoseal.Service, error) {
 	cond, args := p.where("")
 	rows, err := db.r.QueryContext(ctx, `SELECT `+serviceCols+` FROM services WHERE account_sid = ?`+cond+
-		` ORDER BY date_created DESC, sid DESC LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
+		p.order()+` LIMIT ?`, append(append([]any{accountSID}, args...), p.Size)...)
 	out, err := collect(rows, err, scanService)
 	if err != nil {
 		return nil, err

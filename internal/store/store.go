@@ -271,18 +271,37 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 type Page struct {
 	Size  int    // 1..1000
 	After string // opaque cursor from a previous page ("" for the first)
+	// Before, if set instead of After, selects the rows newer than this
+	// cursor: the page before the one that begins with it. Such a page is
+	// returned oldest first (the rows nearest the cursor first); the caller
+	// reverses it.
+	Before string
 }
 
-// cursor is "date_created|sid" of the last row of the previous page.
+// cursor is "date_created|sid" of the last row of the previous page (After)
+// or the first row of the next page (Before).
 func (p Page) where(alias string) (string, []any) {
-	if p.After == "" {
+	c, op := p.After, "<"
+	if p.Before != "" {
+		c, op = p.Before, ">"
+	}
+	if c == "" {
 		return "", nil
 	}
-	date, sid, ok := strings.Cut(p.After, "|")
+	date, sid, ok := strings.Cut(c, "|")
 	if !ok {
 		return " AND 1=0", nil
 	}
-	return fmt.Sprintf(" AND (%[1]sdate_created < ? OR (%[1]sdate_created = ? AND %[1]ssid < ?))", alias), []any{date, date, sid}
+	return fmt.Sprintf(" AND (%[1]sdate_created %[2]s ? OR (%[1]sdate_created = ? AND %[1]ssid %[2]s ?))", alias, op), []any{date, date, sid}
+}
+
+// order is the ORDER BY of a page: newest first, or oldest first for a
+// Before page.
+func (p Page) order() string {
+	if p.Before != "" {
+		return ` ORDER BY date_created, sid`
+	}
+	return ` ORDER BY date_created DESC, sid DESC`
 }
 
 // ValidCursor reports whether s is a cursor this package made. Cursors are the

@@ -183,17 +183,28 @@ func (db *DB) ListTranscripts(ctx context.Context, accountSID string, f Transcri
 	if f.AfterStartTime != nil {
 		add("media_start_time > ?", fmtTime(*f.AfterStartTime))
 	}
+	// date_created is shown to the second, so it is compared to the second:
+	// a row is after X when its whole second is, i.e. from X's next second on,
+	// and before X when it is earlier than X rounded up to a second.
 	if f.BeforeDateCreated != nil {
-		add("date_created < ?", fmtTime(*f.BeforeDateCreated))
+		add("date_created < ?", fmtTime(ceilSecond(*f.BeforeDateCreated)))
 	}
 	if f.AfterDateCreated != nil {
-		add("date_created > ?", fmtTime(*f.AfterDateCreated))
+		add("date_created >= ?", fmtTime(f.AfterDateCreated.Truncate(time.Second).Add(time.Second)))
 	}
 	cond, cargs := p.where("")
-	q += cond + ` ORDER BY date_created DESC, sid DESC LIMIT ?`
+	q += cond + p.order() + ` LIMIT ?`
 	args = append(append(args, cargs...), p.Size)
 	rows, err := db.r.QueryContext(ctx, q, args...)
 	return collect(rows, err, scanTranscript)
+}
+
+// ceilSecond rounds t up to a whole second.
+func ceilSecond(t time.Time) time.Time {
+	if s := t.Truncate(time.Second); !s.Equal(t) {
+		return s.Add(time.Second)
+	}
+	return t
 }
 
 // StartTranscript moves a queued (or interrupted in-progress) transcript to
