@@ -800,6 +800,8 @@ func TestTranscriptListAndPaging(t *testing.T) {
 		}
 		after, before := base.Add(2*time.Hour), base.Add(6*time.Hour)
 		mid := all[5].DateCreated
+		midSecond := mid.Truncate(time.Second)
+		midSecondBefore := midSecond.Add(-time.Second)
 		checks := []struct {
 			name string
 			f    TranscriptFilter
@@ -815,8 +817,13 @@ func TestTranscriptListAndPaging(t *testing.T) {
 			{"after start", TranscriptFilter{AfterStartTime: &after}, 6},
 			{"before start", TranscriptFilter{BeforeStartTime: &before}, 6},
 			{"start window", TranscriptFilter{AfterStartTime: &after, BeforeStartTime: &before}, 3},
-			{"created before", TranscriptFilter{BeforeDateCreated: &mid}, 5},
-			{"created after", TranscriptFilter{AfterDateCreated: &mid}, 6},
+			// Compared to the second date_created is shown to: the first
+			// nine share mid's second (the clock steps a millisecond), so
+			// none is after it and all are before its next second.
+			{"created before", TranscriptFilter{BeforeDateCreated: &mid}, 9},
+			{"created after", TranscriptFilter{AfterDateCreated: &mid}, 3},
+			{"created after the second before", TranscriptFilter{AfterDateCreated: &midSecondBefore}, 12},
+			{"created before its own second", TranscriptFilter{BeforeDateCreated: &midSecond}, 0},
 			{"combined", TranscriptFilter{ServiceSID: s1.SID, LanguageCode: "es-ES", AfterStartTime: &after}, 2},
 		}
 		for _, c := range checks {
