@@ -365,7 +365,7 @@ func TestBadInputTable(t *testing.T) {
 		{name: "unknown route /v1", req: get("/v1/Credentials/SecretKeys"), status: 404, mention: []string{"/v1/Credentials/SecretKeys"}},
 		{name: "unknown sub-resource", req: get("/v2/Services/" + svc + "/Transcripts"), status: 404, mention: []string{"Transcripts"}},
 		{name: "unknown top-level path", req: isoReq{method: "GET", path: "/v3/Services", noAuth: true}, status: 404, mention: []string{"/v3/Services"}},
-		{name: "PUT on a collection", req: isoReq{method: "PUT", path: "/v2/Services", body: []byte("UniqueName=x"), contentType: "application/x-www-form-urlencoded"}, status: 404},
+		{name: "PUT on a collection", req: isoReq{method: "PUT", path: "/v2/Services", body: []byte("UniqueName=x"), contentType: "application/x-www-form-urlencoded"}, status: 405},
 		// ---- Authentication ----
 		{name: "no credentials", req: isoReq{method: "GET", path: "/v2/Services", noAuth: true}, status: 401, mention: []string{"Auth"}},
 		{name: "wrong token", req: isoReq{method: "GET", path: "/v2/Services", creds: []string{s.AccountSID, wrongToken}}, status: 401, mention: []string{"Auth"}},
