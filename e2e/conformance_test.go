@@ -145,7 +145,17 @@ func TestConformance(t *testing.T) {
 	}
 	w.call("GET", "/v2/Transcripts/{TranscriptSid}/OperatorResults/Encrypted", sealedTr, nil)
 
-	w.semantics(plain, plainTr, opTypes, results)
+	w.semantics(plain, plainTr)
+	w.resultTypes(opTypes, results)
+
+	// A failed operator result (the language model answers 500) has the
+	// same shape, and a type in the enum that agrees with its operator.
+	model.mode.Store("500")
+	failing := w.sid(w.call("POST", "/v2/Transcripts", "", url.Values{"ServiceSid": {plain}, "Channel": {string(channel)}}))
+	w.waitCompleted(failing)
+	failed := w.call("GET", "/v2/Transcripts/{TranscriptSid}/OperatorResults", failing, url.Values{"PageSize": {"50"}})
+	w.call("GET", "/v2/Transcripts/{TranscriptSid}/OperatorResults/{OperatorSid}", failing+"\x00"+generative, nil)
+	w.resultTypes(opTypes, failed)
 
 	// Paging: walk the sentences two at a time, forwards by next_page_url
 	// and back by previous_page_url, as the SDKs do.
@@ -258,6 +268,16 @@ func (w *conformWalk) checkURL(op specOp, method, target string, form url.Values
 		w.fail(label + ": " + e)
 	}
 	m, _ := v.(map[string]any)
+	if meta, ok := m["meta"].(map[string]any); ok {
+		// The list's meta names its rows' key and the URL that was asked.
+		if _, isList := m[str(meta["key"])].([]any); !isList {
+			w.fail(fmt.Sprintf("%s: .meta.key %s names no list in the answer", label, short(meta["key"])))
+		}
+		asked, _ := url.Parse(target)
+		if u, err := url.Parse(str(meta["url"])); err != nil || u.Path != asked.Path {
+			w.fail(fmt.Sprintf("%s: .meta.url %s, want the path asked, %s", label, short(meta["url"]), asked.Path))
+		}
+	}
 	return m
 }
 
@@ -384,9 +404,8 @@ func (w *conformWalk) paging(path, tmpl, key string, total int) {
 
 // semantics checks what a schema cannot say: unset Service fields are null,
 // an unknown sentence confidence is null, a sentence without word timings
-// has words null and word times have the sentence times' type, and every
-// operator result's operator_type agrees with its operator's OperatorType.
-func (w *conformWalk) semantics(service, transcript string, opTypes, results map[string]any) {
+// has words null and word times have the sentence times' type.
+func (w *conformWalk) semantics(service, transcript string) {
 	w.t.Helper()
 	_, _, b := w.do("GET", w.s.URL+"/v2/Services/"+service, nil)
 	var svc map[string]any
@@ -424,13 +443,19 @@ func (w *conformWalk) semantics(service, transcript string, opTypes, results map
 			}
 		}
 	}
+}
 
+// resultTypes checks that every operator result's operator_type agrees with
+// its operator's OperatorType (its output_type), or with the operator's
+// operator_type where that names no OperatorType (pre-built operators).
+func (w *conformWalk) resultTypes(opTypes, results map[string]any) {
+	w.t.Helper()
 	// operator → its operator_type; OperatorType name → output_type.
 	outputOf := map[string]string{}
 	for _, ot := range listOf(opTypes, "operator_types") {
 		outputOf[str(ot["name"])] = str(ot["output_type"])
 	}
-	_, _, b = w.do("GET", w.s.URL+"/v2/Operators", url.Values{"PageSize": {"100"}})
+	_, _, b := w.do("GET", w.s.URL+"/v2/Operators", url.Values{"PageSize": {"100"}})
 	var operators map[string]any
 	json.Unmarshal(b, &operators)
 	typeOf := map[string]string{}
@@ -446,7 +471,7 @@ func (w *conformWalk) semantics(service, transcript string, opTypes, results map
 	}
 	for i, r := range listOf(results, "operator_results") {
 		got, opType := str(r["operator_type"]), typeOf[str(r["operator_sid"])]
-		where := fmt.Sprintf("GET /v2/Transcripts/{TranscriptSid}/OperatorResults: .operator_results[%d] (%s, operator_type %q)", i, str(r["name"]), opType)
+		where := fmt.Sprintf("GET /v2/Transcripts/{TranscriptSid}/OperatorResults: .operator_results[%d] (%s, operator_type %q, status %v)", i, str(r["name"]), opType, r["status"])
 		if out, ok := outputOf[opType]; ok {
 			if !slices.Contains(resultTypes[out], got) {
 				w.fail(fmt.Sprintf("%s: .operator_type %q disagrees with the OperatorType's output_type %q", where, got, out))
