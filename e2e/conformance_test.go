@@ -23,12 +23,6 @@ import (
 // every other operation of both specs and fails if one is left unwalked.
 var outsideProduct = regexp.MustCompile(`^(POST|GET|PUT|PATCH|DELETE) /v1/(AuthTokens|Consents|Contacts|Credentials/AWS|Messaging|SafeList)(/|$)`)
 
-// conformCall is one request of the walk and the operation it exercises.
-type conformCall struct {
-	method, tmpl, path string // tmpl is the spec's path template
-	form               url.Values
-}
-
 // TestConformance walks every operation of the vendored Accounts v1 and
 // Intelligence v2 specs against the real binary, with a key, Services with
 // operators, completed transcripts with sentences and operator results and
