@@ -57,6 +57,30 @@ var typeDefs = []typeDef{
 	{"text-generation", "Text Generation", "Generates text about the conversation, such as a summary.", "text-generation", false, ``},
 }
 
+// ResultType is the operator_type of the results of operators of type
+// operatorType (an OperatorType name, or a pre-built operator's result
+// type): one of the spec's operator_result_enum_operator_type values,
+// consistent with the OperatorType's output_type.
+func ResultType(operatorType string) string {
+	switch operatorType {
+	case TypeConversationClassify, TypeUtteranceClassify, TypeExtract, TypeExtractNormalize, TypePIIExtract, TypeTextGeneration, TypeJSON:
+		return operatorType
+	}
+	if t, ok := OperatorType(operatorType); ok {
+		switch t.OutputType {
+		case "text-classification":
+			return TypeConversationClassify
+		case "text-extraction":
+			return TypeExtract
+		case "text-extraction-normalized":
+			return TypeExtractNormalize
+		case "text-generation":
+			return TypeTextGeneration
+		}
+	}
+	return TypeJSON
+}
+
 // OperatorTypes returns the catalog of operator types.
 func OperatorTypes() []*convoseal.OperatorType {
 	out := make([]*convoseal.OperatorType, len(typeDefs))
