@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +80,17 @@ func ResultType(operatorType string) string {
 		}
 	}
 	return TypeJSON
+}
+
+// SupportsLanguage reports whether operators of operatorType (an
+// OperatorType name, or a pre-built operator's result type) support the
+// language lang (a BCP 47 tag, compared without regard to case).
+func SupportsLanguage(operatorType, lang string) bool {
+	langs := []string{"en-US"}
+	if t, ok := OperatorType(operatorType); ok {
+		langs = t.SupportedLanguages
+	}
+	return slices.ContainsFunc(langs, func(l string) bool { return strings.EqualFold(l, lang) })
 }
 
 // OperatorTypes returns the catalog of operator types.
