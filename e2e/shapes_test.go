@@ -121,7 +121,11 @@ func TestShapesOperatorsLanguage(t *testing.T) {
 		}
 	}
 	code, body := s.Do(t, "GET", "/v2/Operators/PreBuilt", url.Values{"PageSize": {"1"}})
-	prebuilt := body["operators"].([]any)[0].(map[string]any)["sid"].(string)
+	list, _ := body["operators"].([]any)
+	if code != 200 || len(list) != 1 {
+		t.Fatalf("pre-built operators: %d %v", code, body)
+	}
+	prebuilt := list[0].(map[string]any)["sid"].(string)
 	if code, body = s.Do(t, "GET", "/v2/Operators/"+prebuilt, nil); code != 200 || !strings.HasSuffix(body["url"].(string), "/v2/Operators/"+prebuilt) {
 		t.Errorf("GET /v2/Operators/%s: %d url %v", prebuilt, code, body["url"])
 	}
