@@ -5,7 +5,10 @@
 package convoseal
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -114,15 +117,60 @@ type Sentence struct {
 	StartTime     float64 `json:"start_time,string"` // Twilio serves these as strings
 	EndTime       float64 `json:"end_time,string"`
 	Transcript    string  `json:"transcript"`
-	Confidence    float64 `json:"confidence,string"`
-	Words         []Word  `json:"words,omitempty"`
+	// Confidence is nil when the source gave none (served as null).
+	Confidence *float64 `json:"confidence,string"`
+	// Words is nil without word timings (served as null, as the spec has it).
+	Words []Word `json:"words"`
 }
 
-// Word is a word with its timestamps.
+// Word is a word with its timestamps, written as strings like a sentence's
+// (documents sealed by earlier versions, with numbers, still read).
 type Word struct {
-	Word      string  `json:"word"`
-	StartTime float64 `json:"start_time"`
-	EndTime   float64 `json:"end_time"`
+	Word      string
+	StartTime float64
+	EndTime   float64
+}
+
+type wordJSON struct {
+	Word      string      `json:"word"`
+	StartTime json.Number `json:"start_time"`
+	EndTime   json.Number `json:"end_time"`
+}
+
+// MarshalJSON writes the times as strings, as the sentence's.
+func (w Word) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Word      string  `json:"word"`
+		StartTime float64 `json:"start_time,string"`
+		EndTime   float64 `json:"end_time,string"`
+	}{w.Word, w.StartTime, w.EndTime})
+}
+
+// UnmarshalJSON reads times written as strings or as numbers.
+func (w *Word) UnmarshalJSON(b []byte) error {
+	var v wordJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("word: %w", err)
+	}
+	start, err := seconds(v.StartTime)
+	if err != nil {
+		return fmt.Errorf("word start_time: %w", err)
+	}
+	end, err := seconds(v.EndTime)
+	if err != nil {
+		return fmt.Errorf("word end_time: %w", err)
+	}
+	*w = Word{Word: v.Word, StartTime: start, EndTime: end}
+	return nil
+}
+
+func seconds(n json.Number) (float64, error) {
+	if n == "" {
+		return 0, nil
+	}
+	return strconv.ParseFloat(string(n), 64)
 }
 
 // SentencesDocument is the plaintext of a sentences artifact: what a customer

@@ -301,8 +301,8 @@ type callSentence struct {
 	Confidence   float64 `json:"confidence,string"`
 	Words        []struct {
 		Word      string  `json:"word"`
-		StartTime float64 `json:"start_time"`
-		EndTime   float64 `json:"end_time"`
+		StartTime float64 `json:"start_time,string"` // strings, as the sentence's
+		EndTime   float64 `json:"end_time,string"`
 	} `json:"words"`
 }
 

@@ -57,7 +57,7 @@ func TestClusterEndToEnd(t *testing.T) {
 	if r := res[escalation]; r.PredictedLabel == nil || *r.PredictedLabel != "yes" {
 		t.Errorf("escalation: %+v", r)
 	}
-	if r := res[phrases]; r.UtteranceMatch == nil || !*r.UtteranceMatch {
+	if r := res[phrases]; r.OperatorType != "extract" || r.ExtractMatch == nil || !*r.ExtractMatch {
 		t.Errorf("phrases: %+v", r)
 	}
 	// Exactly the artifacts of this transcript are in the bucket: sentences

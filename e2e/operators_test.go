@@ -215,8 +215,11 @@ func TestOperatorsEndToEnd(t *testing.T) {
 	for _, u := range r.UtteranceResults {
 		matched[u.Label] = u.UtteranceIndex
 	}
-	if r.UtteranceMatch == nil || !*r.UtteranceMatch || len(matched) != 2 || matched["refund"] != 1 || matched["charged twice"] != 1 {
-		t.Errorf("phrase matching: match %v, utterances %v", r.UtteranceMatch, r.UtteranceResults)
+	// Phrase matching's OperatorType has output_type text-extraction: its
+	// results are extract results.
+	if r.OperatorType != "extract" || r.ExtractMatch == nil || !*r.ExtractMatch || len(matched) != 2 || matched["refund"] != 1 || matched["charged twice"] != 1 ||
+		!contains(r.ExtractResults["refund"], "refund") {
+		t.Errorf("phrase matching: type %s, match %v, extract %v, utterances %v", r.OperatorType, r.ExtractMatch, r.ExtractResults, r.UtteranceResults)
 	}
 	if g := res[generative]; g.OperatorType != "json" || g.JSONResults["refund_requested"] != true || g.JSONResults["reason"] != "double charge" {
 		t.Errorf("generative: %+v", g)
@@ -281,13 +284,14 @@ func TestFailingLanguageModel(t *testing.T) {
 				raw[*r.OperatorSid] = body
 			}
 			g, p := raw[generative], raw[phrases]
-			if g["status"] != "failed" || g["failure_reason"] == "" || !strings.Contains(fmt.Sprint(g["failure_reason"]), "llm") {
+			// A failed result's operator_type is its type's, from the spec's enum.
+			if g["status"] != "failed" || g["operator_type"] != "json" || g["failure_reason"] == "" || !strings.Contains(fmt.Sprint(g["failure_reason"]), "llm") {
 				t.Fatalf("generative result with a %s model: %v", mode, g)
 			}
 			if strings.Contains(fmt.Sprint(g["failure_reason"]), "refund") {
 				t.Fatalf("failure reason repeats conversation content: %v", g["failure_reason"])
 			}
-			if p["status"] != "completed" || p["utterance_match"] != true {
+			if p["status"] != "completed" || p["operator_type"] != "extract" || p["extract_match"] != true {
 				t.Fatalf("phrase matching was affected: %v", p)
 			}
 		})

@@ -56,8 +56,8 @@ type redactedSentence struct {
 	Transcript    string `json:"transcript"`
 	Words         []struct {
 		Word      string  `json:"word"`
-		StartTime float64 `json:"start_time"`
-		EndTime   float64 `json:"end_time"`
+		StartTime float64 `json:"start_time,string"` // strings, as the sentence's
+		EndTime   float64 `json:"end_time,string"`
 	} `json:"words"`
 }
 

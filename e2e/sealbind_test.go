@@ -105,7 +105,7 @@ func TestServerSealedBoundToPlace(t *testing.T) {
 	legacy := func(key, transcriptSID, text string) {
 		t.Helper()
 		plain, _ := json.Marshal(convoseal.SentencesDocument{TranscriptSID: transcriptSID,
-			Sentences: []convoseal.Sentence{{SID: "GX" + strings.Repeat("0", 32), MediaChannel: 1, EndTime: 1, Transcript: text, Confidence: 1}}})
+			Sentences: []convoseal.Sentence{{SID: "GX" + strings.Repeat("0", 32), MediaChannel: 1, EndTime: 1, Transcript: text, Confidence: new(1.0)}}})
 		body, env, err := seal.Seal(kek, plain)
 		if err != nil {
 			t.Fatal(err)

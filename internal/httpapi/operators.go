@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -22,13 +23,41 @@ func (s *Server) listOperatorsIn(scope store.OperatorScope, path string) http.Ha
 		keysetList(s, w, r, "operators", []string{"Availability", "LanguageCode"},
 			func(f *form) func(context.Context, store.Page) ([]*convoseal.Operator, error) {
 				avail := f.oneOf("Availability", "", availabilities...)
-				f.str("LanguageCode", 16)
-				return func(ctx context.Context, p store.Page) ([]*convoseal.Operator, error) {
+				lang := f.str("LanguageCode", 16)
+				return operatorsInLanguage(lang, func(ctx context.Context, p store.Page) ([]*convoseal.Operator, error) {
 					return s.DB.ListOperators(ctx, accountSID(r), scope, avail, p)
-				}
+				})
 			},
 			func(v *convoseal.Operator) (time.Time, string) { return v.DateCreated, v.SID },
 			func(o *convoseal.Operator) operatorJSON { return s.operatorJSON(o, operatorPath(o, path)) })
+	}
+}
+
+// operatorsInLanguage filters query's operators to those supporting lang
+// (all when lang is empty), reading on until a page is full or the store
+// has no more rows.
+func operatorsInLanguage(lang string, query func(context.Context, store.Page) ([]*convoseal.Operator, error)) func(context.Context, store.Page) ([]*convoseal.Operator, error) {
+	if lang == "" {
+		return query
+	}
+	return func(ctx context.Context, p store.Page) ([]*convoseal.Operator, error) {
+		var out []*convoseal.Operator
+		for {
+			rows, err := query(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range rows {
+				if operators.SupportsLanguage(o.OperatorType, lang) {
+					out = append(out, o)
+				}
+			}
+			if len(out) >= p.Size || len(rows) < p.Size || len(rows) == 0 {
+				return out, nil
+			}
+			last := rows[len(rows)-1]
+			p.After = store.Cursor(last.DateCreated, last.SID)
+		}
 	}
 }
 
@@ -58,7 +87,11 @@ func (s *Server) fetchOperatorIn(scope store.OperatorScope, path string) http.Ha
 			s.fail(w, r, err, path+sid)
 			return
 		}
-		writeJSON(w, http.StatusOK, s.operatorJSON(o, operatorPath(o, path)))
+		if scope == store.CustomOperators {
+			setETag(w, o.Version)
+		}
+		// The URL that was asked: /v2/Operators/{Sid} answers with itself.
+		writeJSON(w, http.StatusOK, s.operatorJSON(o, path))
 	}
 }
 
@@ -111,6 +144,7 @@ func (s *Server) createCustomOperator(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, "")
 		return
 	}
+	setETag(w, o.Version)
 	writeJSON(w, http.StatusAccepted, s.operatorJSON(o, "/v2/Operators/Custom/"))
 }
 
@@ -122,7 +156,10 @@ func (s *Server) updateCustomOperator(w http.ResponseWriter, r *http.Request) {
 				o.Config = operatorConfig(f, t)
 			}
 		},
-		func(o *convoseal.Operator) operatorJSON { return s.operatorJSON(o, "/v2/Operators/Custom/") })
+		func(o *convoseal.Operator) operatorJSON {
+			setETag(w, o.Version)
+			return s.operatorJSON(o, "/v2/Operators/Custom/")
+		})
 }
 
 func (s *Server) deleteCustomOperator(w http.ResponseWriter, r *http.Request) {
@@ -136,12 +173,15 @@ func (s *Server) listOperatorTypes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, offset := f.offsetPaging()
-	f.str("LanguageCode", 16)
+	lang := f.str("LanguageCode", 16)
 	if f.err != nil {
 		writeError(w, f.err)
 		return
 	}
 	all := operators.OperatorTypes()
+	if lang != "" {
+		all = slices.DeleteFunc(all, func(t *convoseal.OperatorType) bool { return !operators.SupportsLanguage(t.Name, lang) })
+	}
 	end := min(offset+p.size, len(all))
 	out := []operatorTypeJSON{}
 	for i := offset; i < end; i++ {

@@ -35,12 +35,12 @@ type serviceJSON struct {
 	DataLogging                  bool     `json:"data_logging"`
 	DateCreated                  string   `json:"date_created"`
 	DateUpdated                  string   `json:"date_updated"`
-	FriendlyName                 string   `json:"friendly_name"`
+	FriendlyName                 *string  `json:"friendly_name"`
 	LanguageCode                 string   `json:"language_code"`
 	SID                          string   `json:"sid"`
 	UniqueName                   string   `json:"unique_name"`
 	URL                          string   `json:"url"`
-	WebhookURL                   string   `json:"webhook_url"`
+	WebhookURL                   *string  `json:"webhook_url"`
 	WebhookHTTPMethod            string   `json:"webhook_http_method"`
 	ReadOnlyAttachedOperatorSIDs []string `json:"read_only_attached_operator_sids"`
 	Version                      int      `json:"version"`
@@ -66,9 +66,9 @@ func (s *Server) serviceJSON(v *convoseal.Service) serviceJSON {
 		ops = []string{}
 	}
 	return serviceJSON{AccountSID: v.AccountSID, AutoRedaction: v.AutoRedaction, MediaRedaction: v.MediaRedaction, AutoTranscribe: v.AutoTranscribe,
-		DataLogging: v.DataLogging, DateCreated: ts(v.DateCreated), DateUpdated: ts(v.DateUpdated), FriendlyName: v.FriendlyName,
+		DataLogging: v.DataLogging, DateCreated: ts(v.DateCreated), DateUpdated: ts(v.DateUpdated), FriendlyName: optional(v.FriendlyName),
 		LanguageCode: v.LanguageCode, SID: v.SID, UniqueName: v.UniqueName, URL: s.PublicURL + "/v2/Services/" + v.SID,
-		WebhookURL: v.WebhookURL, WebhookHTTPMethod: v.WebhookHTTPMethod, ReadOnlyAttachedOperatorSIDs: ops, Version: v.Version,
+		WebhookURL: optional(v.WebhookURL), WebhookHTTPMethod: v.WebhookHTTPMethod, ReadOnlyAttachedOperatorSIDs: ops, Version: v.Version,
 		EncryptionCredentialSID: optional(v.EncryptionCredentialSID), LanguageModel: v.LanguageModel,
 		KeepMedia: v.KeepMedia}
 }

@@ -30,7 +30,13 @@ func serviceParams(f *form, v *convoseal.Service, creating bool) {
 	if f.has("FriendlyName") {
 		v.FriendlyName = f.str("FriendlyName", maxFriendlyName)
 	}
-	if creating || f.has("LanguageCode") {
+	if !creating && f.has("LanguageCode") && f.err == nil {
+		// Fixed at creation, as the spec says: transcription is in it.
+		if lc := f.str("LanguageCode", 16); lc != v.LanguageCode && f.err == nil {
+			f.fail("LanguageCode cannot be changed after the Service is created (it is %s); create another Service for another language", v.LanguageCode)
+		}
+	}
+	if creating {
 		lc := f.str("LanguageCode", 16)
 		if lc == "" {
 			lc = "en-US"
@@ -108,11 +114,21 @@ func (s *Server) createService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.OperatorSIDs = []string{}
+	setETag(w, v.Version)
 	writeJSON(w, http.StatusCreated, s.serviceJSON(v))
 }
 
+// setETag sets the ETag header to a resource's version, which If-Match
+// takes back (Services and custom operators).
+func setETag(w http.ResponseWriter, version int) {
+	w.Header().Set("ETag", strconv.Itoa(version))
+}
+
 func (s *Server) fetchService(w http.ResponseWriter, r *http.Request) {
-	fetchOne(s, w, r, convoseal.PrefixService, "/v2/Services/", s.DB.GetService, s.serviceJSON)
+	fetchOne(s, w, r, convoseal.PrefixService, "/v2/Services/", s.DB.GetService, func(v *convoseal.Service) serviceJSON {
+		setETag(w, v.Version)
+		return s.serviceJSON(v)
+	})
 }
 
 func (s *Server) listServices(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +156,10 @@ func ifMatch(r *http.Request) (int, *convoseal.Error) {
 
 func (s *Server) updateService(w http.ResponseWriter, r *http.Request) {
 	updateOne(s, w, r, convoseal.PrefixService, "/v2/Services/", http.StatusOK, s.DB.UpdateService,
-		func(f *form, v *convoseal.Service) { serviceParams(f, v, false) }, s.serviceJSON)
+		func(f *form, v *convoseal.Service) { serviceParams(f, v, false) }, func(v *convoseal.Service) serviceJSON {
+			setETag(w, v.Version)
+			return s.serviceJSON(v)
+		})
 }
 
 func (s *Server) deleteService(w http.ResponseWriter, r *http.Request) {

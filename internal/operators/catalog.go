@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,41 @@ var typeDefs = []typeDef{
 	{"classification", "Classification", "Labels the whole conversation with one of a fixed set of labels.", "text-classification", false, ``},
 	{"extraction", "Extraction", "Extracts entities from the conversation.", "text-extraction", false, ``},
 	{"text-generation", "Text Generation", "Generates text about the conversation, such as a summary.", "text-generation", false, ``},
+}
+
+// ResultType is the operator_type of the results of operators of type
+// operatorType (an OperatorType name, or a pre-built operator's result
+// type): one of the spec's operator_result_enum_operator_type values,
+// consistent with the OperatorType's output_type.
+func ResultType(operatorType string) string {
+	switch operatorType {
+	case TypeConversationClassify, TypeUtteranceClassify, TypeExtract, TypeExtractNormalize, TypePIIExtract, TypeTextGeneration, TypeJSON:
+		return operatorType
+	}
+	if t, ok := OperatorType(operatorType); ok {
+		switch t.OutputType {
+		case "text-classification":
+			return TypeConversationClassify
+		case "text-extraction":
+			return TypeExtract
+		case "text-extraction-normalized":
+			return TypeExtractNormalize
+		case "text-generation":
+			return TypeTextGeneration
+		}
+	}
+	return TypeJSON
+}
+
+// SupportsLanguage reports whether operators of operatorType (an
+// OperatorType name, or a pre-built operator's result type) support the
+// language lang (a BCP 47 tag, compared without regard to case).
+func SupportsLanguage(operatorType, lang string) bool {
+	langs := []string{"en-US"}
+	if t, ok := OperatorType(operatorType); ok {
+		langs = t.SupportedLanguages
+	}
+	return slices.ContainsFunc(langs, func(l string) bool { return strings.EqualFold(l, lang) })
 }
 
 // OperatorTypes returns the catalog of operator types.

@@ -113,8 +113,17 @@ func (m *phraseMatcher) Run(ctx context.Context, conv *Conversation) (*Result, e
 			out = append(out, ur)
 		}
 	}
-	res := utteranceResult(out)
-	res.ExtractMatch = ptr(len(out) > 0)
+	// An extract result, as the type's output_type (text-extraction) says:
+	// extract_results maps each matched phrase to the texts it matched.
+	res := &Result{OperatorType: TypeExtract, ExtractMatch: ptr(len(out) > 0), ExtractResults: map[string][]string{}, UtteranceResults: out}
+	if out == nil {
+		res.UtteranceResults = []UtteranceResult{}
+	}
+	for _, ur := range out {
+		for _, p := range ur.UtteranceParts {
+			res.ExtractResults[ur.Label] = append(res.ExtractResults[ur.Label], p.Text)
+		}
+	}
 	return res, nil
 }
 

@@ -49,7 +49,8 @@ func runCustom(t *testing.T, o *convoseal.Operator, deps Deps, conv *Conversatio
 func TestPhraseMatchingExact(t *testing.T) {
 	conv := loadConversation(t, "refund_escalation")
 	res := runCustom(t, custom("phrase-matching", `{"phrases":["refund","Money Back","manager","transfer you","charges"]}`), Deps{}, conv)
-	if res.OperatorType != TypeUtteranceClassify || !*res.UtteranceMatch || !*res.ExtractMatch {
+	if res.OperatorType != TypeExtract || res.OperatorType != ResultType("phrase-matching") || !*res.ExtractMatch || res.UtteranceMatch != nil ||
+		!slices.Equal(res.ExtractResults["Money Back"], []string{"money back"}) {
 		t.Fatalf("result %+v", res)
 	}
 	type hit struct {
@@ -79,7 +80,7 @@ func TestPhraseMatchingExact(t *testing.T) {
 	}
 	// Whole words only: "charge" is not in "charges"; no fuzzy "refunds".
 	res = runCustom(t, custom("phrase-matching", `{"phrases":["charge","refunds","anager"],"match_type":"exact"}`), Deps{}, conv)
-	if *res.UtteranceMatch || len(res.UtteranceResults) != 0 {
+	if *res.ExtractMatch || len(res.UtteranceResults) != 0 || len(res.ExtractResults) != 0 {
 		t.Errorf("partial words matched: %+v", res.UtteranceResults)
 	}
 }
@@ -95,7 +96,7 @@ func TestPhraseMatchingContractionsAndChannel(t *testing.T) {
 	}
 	// "do not call" is said by the agent (channel 1) only.
 	res = runCustom(t, custom("phrase-matching", `{"phrases":["do not call"],"media_channel":2}`), Deps{}, conv)
-	if *res.UtteranceMatch {
+	if *res.ExtractMatch {
 		t.Errorf("channel filter: %+v", res.UtteranceResults)
 	}
 	res = runCustom(t, custom("phrase-matching", `{"phrases":["do not call"],"media_channel":1}`), Deps{}, conv)

@@ -40,7 +40,7 @@ func loadConversation(t testing.TB, name string) *Conversation {
 	}
 	for i, s := range f.Sentences {
 		conv.Sentences = append(conv.Sentences, convoseal.Sentence{SID: "GX" + strconv.Itoa(i), SentenceIndex: i,
-			MediaChannel: s.Channel, StartTime: float64(4 * i), EndTime: float64(4*i + 3), Transcript: s.Text, Confidence: 0.95})
+			MediaChannel: s.Channel, StartTime: float64(4 * i), EndTime: float64(4*i + 3), Transcript: s.Text, Confidence: ptr(0.95)})
 	}
 	return conv
 }

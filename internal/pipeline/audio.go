@@ -245,7 +245,7 @@ func segmentSentences(channel int, res *asr.Result) []convoseal.Sentence {
 
 // sentence makes one sentence of words; text, when empty, is the words
 // joined. Its confidence is the mean of the words' (else the segment's,
-// else 1 as for documents).
+// else unknown: null).
 func sentence(channel int, words []asr.Word, text string, segConf float64) convoseal.Sentence {
 	s := convoseal.Sentence{MediaChannel: channel, StartTime: round3(words[0].Start), EndTime: round3(words[len(words)-1].End)}
 	texts := make([]string, 0, len(words))
@@ -266,11 +266,11 @@ func sentence(channel int, words []asr.Word, text string, segConf float64) convo
 	s.EndTime = max(s.EndTime, s.StartTime)
 	switch {
 	case n > 0:
-		s.Confidence = round3(sum / float64(n))
+		c := round3(sum / float64(n))
+		s.Confidence = &c
 	case segConf >= 0:
-		s.Confidence = round3(segConf)
-	default:
-		s.Confidence = 1
+		c := round3(segConf)
+		s.Confidence = &c
 	}
 	return s
 }

@@ -112,7 +112,7 @@ func testProcessAudio(t *testing.T, db *store.DB) {
 	}
 	var summary []string
 	for i, s := range doc.Sentences {
-		if s.SentenceIndex != i || !strings.HasPrefix(s.SID, convoseal.PrefixSentence) || len(s.Words) == 0 || s.Confidence != 0.8 {
+		if s.SentenceIndex != i || !strings.HasPrefix(s.SID, convoseal.PrefixSentence) || len(s.Words) == 0 || s.Confidence == nil || *s.Confidence != 0.8 {
 			t.Errorf("sentence %d: %+v", i, s)
 		}
 		summary = append(summary, fmt.Sprintf("%d@%.2f-%.2f:%s", s.MediaChannel, s.StartTime, s.EndTime, s.Transcript))
@@ -195,7 +195,7 @@ func TestSegmentSentences(t *testing.T) {
 	if strings.Join(texts, " | ") != want {
 		t.Errorf("sentences\n %s\nwant\n %s", strings.Join(texts, " | "), want)
 	}
-	if got[0].Confidence != 0.6 {
+	if got[0].Confidence == nil || *got[0].Confidence != 0.6 {
 		t.Errorf("confidence without word confidences: %v, want the segment's 0.6", got[0].Confidence)
 	}
 }

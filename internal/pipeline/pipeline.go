@@ -291,7 +291,7 @@ func (p *Pipeline) runOperator(ctx context.Context, op *convoseal.Operator, conv
 	defer cancel()
 	fail := func(reason string) *operators.Result {
 		p.Log.Warn("operator failed", "transcript_sid", conv.TranscriptSID, "operator_sid", op.SID, "reason", reason)
-		return &operators.Result{OperatorType: op.OperatorType, Status: operators.ResultFailed, FailureReason: reason}
+		return &operators.Result{OperatorType: operators.ResultType(op.OperatorType), Status: operators.ResultFailed, FailureReason: reason}
 	}
 	defer func() {
 		if v := recover(); v != nil {
@@ -498,13 +498,9 @@ func toSentences(transcriptSID string, doc *media.Document) []convoseal.Sentence
 	out := make([]convoseal.Sentence, len(doc.Sentences))
 	for i, s := range doc.Sentences {
 		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", transcriptSID, i))
-		conf := 1.0
-		if s.Confidence != nil {
-			conf = *s.Confidence
-		}
-		words := make([]convoseal.Word, len(s.Words))
-		for j, w := range s.Words {
-			words[j] = convoseal.Word{Word: w.Word, StartTime: w.StartTime, EndTime: w.EndTime}
+		var words []convoseal.Word // nil without word timings: served as null
+		for _, w := range s.Words {
+			words = append(words, convoseal.Word{Word: w.Word, StartTime: w.StartTime, EndTime: w.EndTime})
 		}
 		out[i] = convoseal.Sentence{
 			SID:           convoseal.PrefixSentence + hex.EncodeToString(sum[:16]),
@@ -513,7 +509,7 @@ func toSentences(transcriptSID string, doc *media.Document) []convoseal.Sentence
 			StartTime:     s.StartTime,
 			EndTime:       s.EndTime,
 			Transcript:    s.Transcript,
-			Confidence:    conf,
+			Confidence:    s.Confidence, // nil when unknown: served as null
 			Words:         words,
 		}
 	}
