@@ -1,0 +1,94 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readmeMarker precedes, in README.md, each ```sh block that
+// TestREADMEWalkthrough runs.
+const readmeMarker = "<!-- readme-test -->"
+
+// readmeBlocks returns the ```sh blocks of a Markdown document that directly
+// follow a readmeMarker line, in order.
+func readmeBlocks(doc []byte) []string {
+	var blocks []string
+	var cur *strings.Builder
+	marked := false
+	sc := bufio.NewScanner(bytes.NewReader(doc))
+	for sc.Scan() {
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case cur != nil && trimmed == "```":
+			blocks = append(blocks, cur.String())
+			cur = nil
+		case cur != nil:
+			cur.WriteString(line + "\n")
+		case trimmed == readmeMarker:
+			marked = true
+		case marked && trimmed == "```sh":
+			cur = &strings.Builder{}
+			marked = false
+		case trimmed != "":
+			marked = false
+		}
+	}
+	return blocks
+}
+
+// TestREADMEWalkthrough runs the README's marked shell blocks with bash, as a
+// newcomer would paste them, against a real server: ./convoseal and
+// convoseal on PATH are the built binary, convoseal-data/credentials holds
+// the account, and http://localhost:8080 is this test's server.
+func TestREADMEWalkthrough(t *testing.T) {
+	doc, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := readmeBlocks(doc)
+	if len(blocks) == 0 {
+		t.Fatalf("README.md has no ```sh block marked %s", readmeMarker)
+	}
+	for _, tool := range []string{"bash", "curl", "jq", "base64"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the README walkthrough needs %s: %v", tool, err)
+		}
+	}
+	s := StartServer(t, ServerOptions{})
+	dir := t.TempDir()
+	if err := os.Symlink(binary, filepath.Join(dir, "convoseal")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "convoseal-data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	creds := "CONVOSEAL_ACCOUNT_SID=" + s.AccountSID + "\nCONVOSEAL_AUTH_TOKEN=" + s.AuthToken + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "convoseal-data", "credentials"), []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := "set -eo pipefail\n" + strings.ReplaceAll(strings.Join(blocks, "\n"), "http://localhost:8080", s.URL)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("README walkthrough: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"Hello, how can I help?", "I would like a refund."} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("README walkthrough output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
