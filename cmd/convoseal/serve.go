@@ -123,6 +123,7 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.BoolVar(&o.allowPrivateHooks, "allow-private-webhooks", false, "allow webhook URLs on loopback, private and link-local addresses (testing only)")
 	f.DurationVar(&o.webhookBackoff, "webhook-retry", time.Second, "first retry delay of a failed webhook delivery (doubles each attempt, 6 attempts)")
 	addASRFlags(f, &o.asr)
+	nameEnvInHelp(f, "CONVOSEAL_")
 	return cmd
 }
 
