@@ -128,7 +128,7 @@ that of the first failure.
 	f.StringVar(&keyPath, "private-key", "", "PEM file with your RSA private key (required)")
 	f.StringVar(&ivB64, "iv", "", "base64 IV: the x-amz-meta-x-amz-iv header (with FILE)")
 	f.StringVar(&keyB64, "encrypted-key", "", "base64 wrapped key: the x-amz-meta-x-amz-key header (with FILE)")
-	f.StringVarP(&outPath, "output", "o", "", "write to this new file (or, with several inputs, this directory) instead of standard output")
+	f.StringVarP(&outPath, "output", "o", "", "write to this new file instead of standard output; a directory (made if missing) with several inputs, or when it ends in / or is one")
 	f.BoolVar(&raw, "raw", false, "write the plaintext exactly as decrypted (no JSON pretty-printing)")
 	f.BoolVar(&force, "force", false, "overwrite existing output files")
 	f.StringVar(&passEnv, "passphrase-env", defaultPassphraseEnv, "environment variable holding the private key's passphrase, if it has one")
