@@ -92,3 +92,23 @@ func TestREADMEWalkthrough(t *testing.T) {
 		}
 	}
 }
+
+// TestRepositoryHygiene: the repository has its licence, and key files a
+// walkthrough leaves in the checkout are not picked up by git.
+func TestRepositoryHygiene(t *testing.T) {
+	lic, err := os.ReadFile("../LICENSE")
+	if err != nil || !bytes.Contains(lic, []byte("Apache License")) || !bytes.Contains(lic, []byte("Version 2.0, January 2004")) {
+		t.Fatalf("LICENSE is not the Apache License 2.0: %v", err)
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	if err := exec.Command("git", "rev-parse", "--git-dir").Run(); err != nil {
+		t.Skip("not a git checkout")
+	}
+	for _, f := range []string{"private_key.pem", "public_key.pem", "keys/customer.pem"} {
+		if err := exec.Command("git", "check-ignore", "-q", "../"+f).Run(); err != nil {
+			t.Errorf("git does not ignore %s: %v", f, err)
+		}
+	}
+}
