@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +64,10 @@ func TestREADMEWalkthrough(t *testing.T) {
 			t.Fatalf("the README walkthrough needs %s: %v", tool, err)
 		}
 	}
-	s := StartServer(t, ServerOptions{})
+	// The server starts without pipeline workers, and gets them only once
+	// the walkthrough has created its transcript and had time to go on: a
+	// walkthrough that does not wait for "completed" fails every time.
+	s := StartServer(t, ServerOptions{Extra: []string{"--workers", "0"}})
 	dir := t.TempDir()
 	if err := os.Symlink(binary, filepath.Join(dir, "convoseal")); err != nil {
 		t.Fatal(err)
@@ -83,14 +88,61 @@ func TestREADMEWalkthrough(t *testing.T) {
 	cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("README walkthrough: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err2 error
+	select {
+	case err2 = <-done:
+	case <-transcriptCreated(t, s, done):
+		time.Sleep(3 * time.Second)
+		s.Stop()
+		s.AddArgs("--workers", "2")
+		s.Restart()
+		err2 = <-done
+	}
+	if err2 != nil {
+		t.Fatalf("README walkthrough: %v\nstdout:\n%s\nstderr:\n%s", err2, stdout.String(), stderr.String())
 	}
 	for _, want := range []string{"Hello, how can I help?", "I would like a refund."} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("README walkthrough output lacks %q:\n%s", want, stdout.String())
 		}
 	}
+}
+
+// transcriptCreated is closed once s holds a transcript; it gives up when
+// done receives (leaving the value for the caller) or after two minutes.
+func transcriptCreated(t *testing.T, s *Server, done chan error) <-chan struct{} {
+	created := make(chan struct{})
+	go func() {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			select {
+			case err := <-done:
+				done <- err
+				return
+			default:
+			}
+			req, _ := http.NewRequest("GET", s.URL+"/v2/Transcripts", nil)
+			req.SetBasicAuth(s.AccountSID, s.AuthToken)
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				continue
+			}
+			var list struct {
+				Transcripts []any `json:"transcripts"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&list)
+			resp.Body.Close()
+			if err == nil && len(list.Transcripts) > 0 {
+				close(created)
+				return
+			}
+		}
+	}()
+	return created
 }
 
 // TestRepositoryHygiene: the repository has its licence, and key files a
