@@ -49,8 +49,10 @@ The private key may be PKCS #1 (openssl genrsa), PKCS #8 (openssl pkcs8 -topk8
 -nocrypt) or passphrase-protected PKCS #8; the passphrase is read from the
 environment variable named by --passphrase-env, or asked for on the terminal.
 
-Output goes to standard output, or with -o to a new file (mode 0600; with several
-inputs -o names an existing directory, one file per input). JSON is
+Output goes to standard output, or with -o to a new file (mode 0600). With several
+inputs, or when -o ends in "/" or names a directory, -o is a directory (created
+with mode 0700 if missing) holding one file per input, named after the location:
+GT…-sentences-redacted.json, GT…-operator-LY…-unredacted.json, and so on. JSON is
 pretty-printed unless --raw is given. Every input is attempted; the exit code is
 that of the first failure.
 
@@ -78,13 +80,11 @@ that of the first failure.
 			case !manual && len(local) > 0:
 				return usageErrorf("%s: a local file needs --iv and --encrypted-key (the x-amz-meta-x-amz-iv and x-amz-meta-x-amz-key headers of its download)", local[0])
 			}
-			outDir := ""
-			if outPath != "" && len(args) > 1 {
-				if st, err := os.Stat(outPath); err != nil || !st.IsDir() {
-					return usageErrorf("with several inputs, -o must name an existing directory")
-				}
-				outDir = outPath
+			outDir, err := outputDir(outPath, len(args))
+			if err != nil {
+				return err
 			}
+			names := map[string]bool{}
 
 			id, err := loadIdentity(keyPath, passEnv)
 			if err != nil {
@@ -104,7 +104,7 @@ that of the first failure.
 				if err == nil {
 					dest := outPath
 					if outDir != "" {
-						dest = filepath.Join(outDir, outputName(in))
+						dest = filepath.Join(outDir, uniqueName(names, outputName(in)))
 					}
 					err = writeOutput(cmd.OutOrStdout(), dest, pt, opts)
 					clear(pt)
@@ -128,7 +128,7 @@ that of the first failure.
 	f.StringVar(&keyPath, "private-key", "", "PEM file with your RSA private key (required)")
 	f.StringVar(&ivB64, "iv", "", "base64 IV: the x-amz-meta-x-amz-iv header (with FILE)")
 	f.StringVar(&keyB64, "encrypted-key", "", "base64 wrapped key: the x-amz-meta-x-amz-key header (with FILE)")
-	f.StringVarP(&outPath, "output", "o", "", "write to this new file (or, with several inputs, this directory) instead of standard output")
+	f.StringVarP(&outPath, "output", "o", "", "write to this new file instead of standard output; a directory (made if missing) with several inputs, or when it ends in / or is one")
 	f.BoolVar(&raw, "raw", false, "write the plaintext exactly as decrypted (no JSON pretty-printing)")
 	f.BoolVar(&force, "force", false, "overwrite existing output files")
 	f.StringVar(&passEnv, "passphrase-env", defaultPassphraseEnv, "environment variable holding the private key's passphrase, if it has one")
@@ -268,8 +268,74 @@ func writeOutput(w io.Writer, dest string, pt []byte, o outputOptions) error {
 	return f.Close()
 }
 
+// outputDir is the directory -o names, or "" when -o is a file (or absent):
+// a directory with several inputs, a path ending in "/", or an existing
+// directory. A missing directory is created (0700).
+func outputDir(outPath string, inputs int) (string, error) {
+	if outPath == "" {
+		return "", nil
+	}
+	st, err := os.Stat(outPath)
+	isDir := err == nil && st.IsDir()
+	if !isDir && inputs == 1 && !strings.HasSuffix(outPath, "/") && !strings.HasSuffix(outPath, string(filepath.Separator)) {
+		return "", nil
+	}
+	if err == nil && !isDir {
+		return "", usageErrorf("-o %s: with several inputs, -o names a directory, and this is a file", outPath)
+	}
+	if err := os.MkdirAll(outPath, 0o700); err != nil {
+		return "", fmt.Errorf("output directory: %w", err)
+	}
+	return outPath, nil
+}
+
+// uniqueName returns name, or name with a "-2", "-3"… before its extension
+// when an earlier input of this run took it, and records it in taken.
+func uniqueName(taken map[string]bool, name string) string {
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	n := name
+	for i := 2; taken[n]; i++ {
+		n = fmt.Sprintf("%s-%d%s", stem, i, ext)
+	}
+	taken[n] = true
+	return n
+}
+
+// locationName names a convoseal location by the object it reaches, from the
+// path after its transcript SID: GT…-sentences-redacted,
+// GT…-operator-LY…-unredacted, GT…-media-redacted. ok is false for other
+// paths.
+func locationName(u string) (name string, ok bool) {
+	p := strings.SplitN(strings.SplitN(u, "?", 2)[0], "#", 2)[0]
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if len(s) != 34 || !strings.HasPrefix(s, "GT") {
+			continue
+		}
+		rest := segs[i+1:]
+		switch {
+		case len(rest) == 2 && rest[0] == "sentences":
+			return s + "-sentences-" + rest[1], true
+		case len(rest) == 3 && rest[0] == "operator-results":
+			return s + "-operator-" + rest[1] + "-" + rest[2], true
+		case len(rest) == 2 && rest[0] == "media":
+			return s + "-media-" + rest[1], true
+		}
+	}
+	return "", false
+}
+
 // outputName derives a file name for an input when writing into a directory.
 func outputName(in string) string {
+	if isURL(in) {
+		if n, ok := locationName(in); ok {
+			if strings.Contains(n, "-media-") {
+				return safeName(n) + ".wav"
+			}
+			return safeName(n) + ".json"
+		}
+	}
 	name := in
 	if isURL(in) {
 		name = strings.SplitN(in, "?", 2)[0]
@@ -277,6 +343,11 @@ func outputName(in string) string {
 	} else {
 		name = filepath.Base(in)
 	}
+	return safeName(name) + ".json"
+}
+
+// safeName makes name one harmless path element.
+func safeName(name string) string {
 	name = strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r < ' ' {
 			return '_'
@@ -286,7 +357,7 @@ func outputName(in string) string {
 	if name == "" || name == "." || name == ".." {
 		name = "artifact"
 	}
-	return name + ".json"
+	return name
 }
 
 func displayName(in string) string {

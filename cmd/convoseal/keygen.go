@@ -17,6 +17,13 @@ import (
 	"github.com/youmark/pkcs8"
 )
 
+// keygenExitCodesHelp lists the exit codes keygen can end with.
+const keygenExitCodesHelp = `Exit codes:
+  0  success
+  1  other failure (a key file already exists, a write failed)
+  2  usage error (bad flags or arguments)
+  3  passphrase empty, missing or its two entries differ (--encrypt)`
+
 func newKeygenCommand() *cobra.Command {
 	var (
 		bits     int
@@ -44,7 +51,7 @@ With --encrypt the private key is protected with a passphrase (PBES2: PBKDF2-
 HMAC-SHA256 and AES-256-CBC, readable by openssl), taken from the environment
 variable named by --passphrase-env or asked for on the terminal.
 
-` + exitCodesHelp,
+` + keygenExitCodesHelp,
 		Example: `  convoseal keygen
   convoseal keygen --bits 4096 --dir ~/.convoseal
   CONVOSEAL_PASSPHRASE=… convoseal keygen --encrypt`,

@@ -106,7 +106,7 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	o.bodyBudget = httpapi.DefaultBodyBytesInFlight
 	f.Var(&o.bodyBudget, "max-body-bytes-in-flight", "bytes of request bodies handled at once (e.g. 256MiB); more waits up to 2s, then gets 429 with Retry-After")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	f.StringVar(&o.publicURL, "public-url", "", "base URL clients reach the service at (default http://<addr>)")
+	f.StringVar(&o.publicURL, "public-url", "", "base URL clients reach the service at (default http://localhost:<port of --addr>)")
 	f.BoolVar(&o.allowPrivateMedia, "allow-private-media", false, "allow media URLs on loopback, private and link-local addresses (testing only)")
 	f.DurationVar(&o.urlExpiry, "url-expiry", 15*time.Minute, "lifetime of signed download locations")
 	f.IntVar(&o.workers, "workers", 4, "transcripts processed concurrently")
@@ -123,6 +123,7 @@ dotted IP, since twilio-go reshapes dotted hosts.`,
 	f.BoolVar(&o.allowPrivateHooks, "allow-private-webhooks", false, "allow webhook URLs on loopback, private and link-local addresses (testing only)")
 	f.DurationVar(&o.webhookBackoff, "webhook-retry", time.Second, "first retry delay of a failed webhook delivery (doubles each attempt, 6 attempts)")
 	addASRFlags(f, &o.asr)
+	nameEnvInHelp(f, "CONVOSEAL_")
 	return cmd
 }
 
@@ -177,7 +178,7 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 	}
 	publicURL := strings.TrimRight(o.publicURL, "/")
 	if publicURL == "" {
-		publicURL = "http://" + o.addr
+		publicURL = defaultPublicURL(o.addr)
 	}
 	if !strings.HasPrefix(publicURL, "http://") && !strings.HasPrefix(publicURL, "https://") {
 		return usageErrorf("--public-url must start with http:// or https://")

@@ -117,7 +117,7 @@ type Queue struct {
 // workers run p.
 func NewSQLiteQueue(ctx context.Context, db *sql.DB, p *Pipeline, cfg QueueConfig, log *slog.Logger) (*Queue, error) {
 	driver := riversqlite.New(db)
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(log)})
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: migrationLog(log)})
 	if err != nil {
 		return nil, fmt.Errorf("job queue migrations: %w", err)
 	}

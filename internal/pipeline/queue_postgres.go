@@ -95,7 +95,7 @@ func migrateRiverPostgres(ctx context.Context, db *sql.DB, log *slog.Logger) err
 		return fmt.Errorf("job queue migrations: %w", err)
 	}
 	defer lockConn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, riverMigrationLock)
-	migrator, err := rivermigrate.New(riverdatabasesql.New(db), &rivermigrate.Config{Logger: quiet(log)})
+	migrator, err := rivermigrate.New(riverdatabasesql.New(db), &rivermigrate.Config{Logger: migrationLog(log)})
 	if err != nil {
 		return fmt.Errorf("job queue migrations: %w", err)
 	}
