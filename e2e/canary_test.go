@@ -151,7 +151,7 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 	canaryNoMarker(t, "the refusal of an invalid inline document", refusal, patterns)
 
 	for _, o := range oks {
-		if tr := WaitTranscript(t, c, o.sid, 30*time.Second); *tr.Status != "completed" {
+		if tr := WaitTranscript(t, c, o.sid, 2*time.Minute); *tr.Status != "completed" {
 			_, raw := s.Do(t, http.MethodGet, "/v2/Transcripts/"+o.sid, nil)
 			t.Fatalf("%s (%s) is %s: %v", o.sid, o.how, *tr.Status, raw["failure_reason"])
 		}
@@ -189,7 +189,7 @@ func TestCanaryNeverOnDisk(t *testing.T) {
 		}
 	}
 	for how, sid := range bad {
-		if tr := WaitTranscript(t, c, sid, 30*time.Second); *tr.Status != "failed" {
+		if tr := WaitTranscript(t, c, sid, 2*time.Minute); *tr.Status != "failed" {
 			t.Fatalf("%s (%s) is %s, want failed", sid, how, *tr.Status)
 		}
 		_, raw := s.Do(t, http.MethodGet, "/v2/Transcripts/"+sid, nil)

@@ -88,7 +88,7 @@ func TestEncryptedTranscriptEndToEnd(t *testing.T) {
 	if *tr.Status != "queued" || *tr.EncryptionCredentialSid != credSID {
 		t.Fatalf("new transcript: status %s, key %v", *tr.Status, tr.EncryptionCredentialSid)
 	}
-	done := WaitTranscript(t, c, *tr.Sid, 30*time.Second)
+	done := WaitTranscript(t, c, *tr.Sid, 2*time.Minute)
 	if *done.Status != "completed" {
 		t.Fatalf("transcript %s", *done.Status)
 	}
@@ -153,7 +153,7 @@ func TestServerKeyTranscript(t *testing.T) {
 	if tr.EncryptionCredentialSid != nil {
 		t.Fatalf("transcript without customer key has encryption_credential_sid %v", *tr.EncryptionCredentialSid)
 	}
-	WaitTranscript(t, c, *tr.Sid, 30*time.Second)
+	WaitTranscript(t, c, *tr.Sid, 2*time.Minute)
 
 	// PageSize 5 makes the SDK follow next_page_url four times.
 	got, err := c.IntelligenceV2.ListSentence(*tr.Sid, (&intelligence.ListSentenceParams{}).SetPageSize(5).SetWordTimestamps(true))
@@ -217,7 +217,7 @@ func TestKeyRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		WaitTranscript(t, c, *tr.Sid, 30*time.Second)
+		WaitTranscript(t, c, *tr.Sid, 2*time.Minute)
 		return *tr.Sid
 	}
 	before := submit()

@@ -12,7 +12,9 @@
 # fsync on), postgres on 127.0.0.1 at a free port (or $PG_PORT), a database
 # named $PG_DATABASE (default convoseal_test). Installs PostgreSQL 15 with
 # apt-get when no initdb is found. Running as root, the server runs as the
-# unprivileged system user $PG_USER (default convoseal-pg, created if missing).
+# unprivileged system user $PG_USER (default convoseal-pg), created if missing
+# (useradd --system, no home, no login shell; it says so on stderr), kept, and
+# reused by later starts; remove it with `userdel convoseal-pg`.
 # Idempotent: a second start reuses the running cluster; stop does nothing when
 # none runs. State is kept in $PG_STATE (default ${TMPDIR:-/tmp}/convoseal-pg.state).
 # $PG_SERVER_OPTS, if set, is appended to the server's options at a fresh
@@ -64,8 +66,11 @@ as_user() {
 
 ensure_user() {
   [ "$(id -u)" = 0 ] || return 0
-  if ! id -u "$pg_user" >/dev/null 2>&1; then
-    log "creating system user $pg_user"
+  if id -u "$pg_user" >/dev/null 2>&1; then
+    log "running the server as the existing system user $pg_user (reused)"
+  else
+    log "creating the system user $pg_user to run the server as (unprivileged: no home, no login shell);"
+    log "it is kept and reused by later runs; remove it with: userdel $pg_user"
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$pg_user" ||
       id -u "$pg_user" >/dev/null 2>&1 || die "could not create user $pg_user"
   fi

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -9,13 +10,24 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// The Wycheproof vectors live outside the module, in shared/testvectors/wycheproof
-// beside the checkout (../shared/testvectors/wycheproof from the repository
-// root). CONVOSEAL_WYCHEPROOF_DIR overrides the search.
-const wycheproofRel = "shared/testvectors/wycheproof"
+// The Wycheproof vectors the tests use are vendored in testdata/wycheproof
+// (upstream repository and commit in SOURCE, Apache-2.0 LICENSE, SHA-256
+// digests in SHA256SUMS). CONVOSEAL_WYCHEPROOF_DIR points the tests at another
+// copy, e.g. a newer upstream checkout; the digests are then not checked.
+const wycheproofVendored = "testdata/wycheproof"
+
+// wycheproofFiles are the vector files the tests read; each must be listed in
+// testdata/wycheproof/SHA256SUMS.
+var wycheproofFiles = []string{
+	"aes_gcm_test.json",
+	"rsa_oaep_2048_sha256_mgf1sha256_test.json",
+	"rsa_oaep_3072_sha256_mgf1sha256_test.json",
+	"rsa_oaep_4096_sha256_mgf1sha256_test.json",
+}
 
 // Minimum numbers of vectors that must run, so that the tests cannot pass
 // vacuously (for example if the group filter stops matching). They are the
@@ -28,42 +40,81 @@ const (
 	wycheproofMinOAEPUnwrap  = 1 // valid, empty label, 32-byte message
 )
 
-func wycheproofDir(t *testing.T) string {
+// wycheproofDir is CONVOSEAL_WYCHEPROOF_DIR if set, else the vendored copy.
+func wycheproofDir(t *testing.T) (dir string, vendored bool) {
 	t.Helper()
 	if d := os.Getenv("CONVOSEAL_WYCHEPROOF_DIR"); d != "" {
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
 			t.Fatalf("CONVOSEAL_WYCHEPROOF_DIR=%s is not a directory", d)
 		}
-		return d
+		return d, false
 	}
-	wd, err := os.Getwd()
+	return wycheproofVendored, true
+}
+
+// wycheproofSums parses testdata/wycheproof/SHA256SUMS (sha256sum format).
+func wycheproofSums(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(wycheproofVendored, "SHA256SUMS"))
 	if err != nil {
-		t.Fatalf("getwd: %v", err)
+		t.Fatalf("reading the Wycheproof manifest: %v", err)
 	}
-	var tried []string
-	for dir := wd; ; {
-		cand := filepath.Join(dir, wycheproofRel)
-		tried = append(tried, cand)
-		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
-			return cand
+	sums := make(map[string]string)
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || name == "" {
+			t.Fatalf("SHA256SUMS line %d malformed: %q", i+1, line)
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
+		sums[name] = sum
 	}
-	t.Fatalf("Wycheproof test vectors not found: looked for %s in every ancestor of %s (tried %v); "+
-		"check them out beside the repository (../%s) or set CONVOSEAL_WYCHEPROOF_DIR", wycheproofRel, wd, tried, wycheproofRel)
-	return ""
+	return sums
+}
+
+// TestWycheproofVendored checks that the vendored vectors are complete and
+// unmodified: every file the tests read, and the license, is in SHA256SUMS
+// with a matching digest, and SOURCE names the upstream commit.
+func TestWycheproofVendored(t *testing.T) {
+	sums := wycheproofSums(t)
+	for _, name := range append([]string{"LICENSE"}, wycheproofFiles...) {
+		if _, ok := sums[name]; !ok {
+			t.Errorf("%s is not listed in %s/SHA256SUMS", name, wycheproofVendored)
+		}
+	}
+	for name, want := range sums {
+		data, err := os.ReadFile(filepath.Join(wycheproofVendored, name))
+		if err != nil {
+			t.Errorf("vendored Wycheproof file missing: %v", err)
+			continue
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != want {
+			t.Errorf("%s: SHA-256 %s, SHA256SUMS says %s", name, got, want)
+		}
+	}
+	src, err := os.ReadFile(filepath.Join(wycheproofVendored, "SOURCE"))
+	if err != nil {
+		t.Fatalf("reading SOURCE: %v", err)
+	}
+	if !bytes.Contains(src, []byte("dac1dd4729fd1f8dd9e1e9f3dce51d783da6c166")) {
+		t.Errorf("SOURCE does not name the upstream commit the minimum counts are from")
+	}
 }
 
 func wycheproofLoad(t *testing.T, name string, v any) {
 	t.Helper()
-	path := filepath.Join(wycheproofDir(t), name)
+	dir, vendored := wycheproofDir(t)
+	path := filepath.Join(dir, name)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("reading Wycheproof vectors: %v", err)
+	}
+	if vendored {
+		want, ok := wycheproofSums(t)[name]
+		if !ok {
+			t.Fatalf("%s is not listed in %s/SHA256SUMS", name, wycheproofVendored)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != want {
+			t.Fatalf("%s: SHA-256 %s, SHA256SUMS says %s", path, got, want)
+		}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("parsing %s: %v", path, err)
