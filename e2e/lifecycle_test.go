@@ -66,7 +66,7 @@ func TestDeleteAtCompletion(t *testing.T) {
 	// A job that found its transcript gone removes what it wrote: give the
 	// last jobs time to finish.
 	var left []string
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		left = left[:0]
 		for _, sid := range sids {
 			left = append(left, s.BlobsUnder(t, s.AccountSID+"/"+sid+"/")...)

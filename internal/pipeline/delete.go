@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/convoseal/convoseal"
 	"github.com/convoseal/convoseal/internal/blob"
 	"github.com/convoseal/convoseal/internal/store"
 )
@@ -32,4 +33,21 @@ func DeleteTranscript(ctx context.Context, db *store.DB, blobs blob.Store, log *
 		log.WarnContext(ctx, "deleting the objects of a deleted transcript; the blob sweep will remove them", "transcript_sid", sid, "account_sid", accountSID, "err", err)
 	}
 	return nil
+}
+
+// removeIfDeleted removes what an unfinished attempt wrote for t when t has
+// been deleted meanwhile: the retry of its job will find it gone and know
+// nothing of its objects (a deletion that listed them before this attempt
+// wrote them could not remove them either). A crash at this point leaves
+// them to the blob sweep.
+func (p *Pipeline) removeIfDeleted(t *convoseal.Transcript) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := p.DB.TranscriptAccount(ctx, t.SID); !errors.Is(err, convoseal.ErrNotFound) {
+		return
+	}
+	if err := errors.Join(p.Blobs.DeletePrefix(ctx, TranscriptPrefix(t.AccountSID, t.SID)),
+		p.Blobs.DeletePrefix(ctx, DataLoggingPrefix(t.AccountSID, t.SID))); err != nil {
+		p.Log.Warn("removing the objects of a transcript deleted while it was processed; the blob sweep will remove them", "transcript_sid", t.SID, "account_sid", t.AccountSID, "err", err)
+	}
 }

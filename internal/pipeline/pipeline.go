@@ -130,7 +130,9 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 	var blobSource bool // the media came from a sealed source in the blob store
 	arts, duration, err := p.produce(ctx, t, &blobSource)
 	if ctx.Err() != nil {
-		// Shutting down or timed out: the job is retried, nothing failed.
+		// Shutting down, timed out or given back: the job is retried,
+		// nothing failed (unless the transcript was deleted meanwhile).
+		p.removeIfDeleted(t)
 		return errors.Join(err, ctx.Err())
 	}
 	var perm *permanentError
@@ -139,6 +141,7 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 		if err := p.DB.FailTranscript(ctx, t.SID, perm.reason, p.notify(ctx, t, convoseal.StatusFailed)); err != nil {
 			return err
 		}
+		p.removeIfDeleted(t)
 		p.count(convoseal.StatusFailed)
 		if blobSource {
 			p.removeBlobSource(ctx, t)
@@ -146,6 +149,7 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 		return nil
 	}
 	if err != nil {
+		p.removeIfDeleted(t)
 		return err
 	}
 	completed, err := p.DB.CompleteTranscript(ctx, t.SID, duration, arts, p.notify(ctx, t, convoseal.StatusCompleted))
