@@ -170,3 +170,48 @@ func TestDeleteRacingCompletion(t *testing.T) {
 		}
 	})
 }
+
+// cutShort is a blob store whose first Put comes after a deletion of the
+// transcript (rows, then the objects it found: none yet) and is followed by
+// the attempt being cancelled: the job is cut short after writing, and its
+// retry would find the transcript gone.
+type cutShort struct {
+	blob.Store
+	puts          int
+	before, after func()
+}
+
+func (c *cutShort) Put(ctx context.Context, key string, body []byte, meta map[string]string) error {
+	c.puts++
+	if c.puts != 1 {
+		return c.Store.Put(ctx, key, body, meta)
+	}
+	c.before()
+	err := c.Store.Put(context.WithoutCancel(ctx), key, body, meta)
+	c.after()
+	return err
+}
+
+// TestAttemptCutShortAfterDeletion: an attempt cancelled (shutdown, timeout,
+// a worker given back) after its transcript was deleted removes the objects
+// it wrote after the deletion had looked for them.
+func TestAttemptCutShortAfterDeletion(t *testing.T) {
+	forEachQueueBackend(t, func(t *testing.T, _ queueBackend, open func() *store.DB) {
+		f := newRaceFixture(t, open())
+		tr := f.create(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		p := *f.p
+		p.Blobs = &cutShort{Store: f.local, before: func() {
+			if err := DeleteTranscript(context.Background(), f.db, f.local, f.p.Log, tr.AccountSID, tr.SID); err != nil {
+				t.Errorf("DeleteTranscript: %v", err)
+			}
+		}, after: cancel}
+		if err := p.Process(ctx, tr.SID); err == nil {
+			t.Error("Process of a cancelled attempt returned nil")
+		}
+		if left := f.left(t, tr); len(left) != 0 {
+			t.Errorf("objects of the deleted transcript left behind: %v", left)
+		}
+	})
+}
