@@ -75,8 +75,8 @@ func TestAudioBenchmark(t *testing.T) {
 	seals := s.Metric(t, `convoseal_seal_duration_seconds_count{recipient="customer"}`) + s.Metric(t, `convoseal_seal_duration_seconds_count{recipient="server"}`) - sealsBefore
 	audioSeconds := float64(n) * call.Seconds
 	load := regexp.MustCompile(`"load_time":"([^"]+)"`).FindSubmatch(s.Log())
-	fmt.Printf("audio benchmark: %d transcripts of a %.1f s two-party call (%.0f audio-seconds), 1 worker, GOMAXPROCS=%d on %d CPUs\n",
-		n, call.Seconds, audioSeconds, runtime.NumCPU(), runtime.NumCPU())
+	fmt.Printf("audio benchmark: %d transcripts of a %.1f s two-party call (%.0f audio-seconds), 1 worker, %d CPUs\n",
+		n, call.Seconds, audioSeconds, runtime.NumCPU())
 	fmt.Printf("  server CPU %.2f s, wall %.2f s: %.3f CPU-s per audio-second, %.2f CPU-s per transcript ⇒ %.0f transcripts per hour per core\n",
 		cpu, wall, cpu/audioSeconds, cpu/float64(n), 3600/(cpu/float64(n)))
 	fmt.Printf("  sealing: %.0f artifacts, %.4f s in all (%.2f ms each) = %.3f %% of the processing time, %.3f %% of the CPU\n",

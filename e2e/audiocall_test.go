@@ -108,7 +108,7 @@ func scriptedCallAudio(t *testing.T) *testCall {
 	t.Helper()
 	needASR(t)
 	callOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "convoseal-e2e-call-")
+		dir, err := os.MkdirTemp(filepath.Dir(binary), "call-") // removed with TestMain's directory
 		if err != nil {
 			callErr = err
 			return

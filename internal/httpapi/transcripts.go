@@ -73,8 +73,8 @@ func parseChannel(raw string) (stored json.RawMessage, mediaURL, sourceSID strin
 		return nil, "", "", convoseal.Invalidf("Channel.media_properties.media_url must be an https:, http: or data: URL")
 	}
 	b, _ := json.Marshal(ch)
-	if len(b) > 64<<10 {
-		return nil, "", "", convoseal.Invalidf("Channel is too large (at most 64 KiB besides an inline data: URL)")
+	if len(b) > maxChannelRest {
+		return nil, "", "", channelTooLarge()
 	}
 	return b, mediaURL, sourceSID, nil
 }

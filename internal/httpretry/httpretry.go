@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -77,4 +79,21 @@ func SameOrigin(next func(*http.Request, []*http.Request) error) func(*http.Requ
 		}
 		return nil
 	}
+}
+
+// Transport classifies an error from sending a request or reading its
+// response within an attempt whose context is actx: whether it timed out,
+// and the error without *url.Error's wrapping, whose text names the
+// endpoint's URL (e.g. "dial tcp 127.0.0.1:8000: connect: connection
+// refused" remains).
+func Transport(actx context.Context, err error) (timedOut bool, inner error) {
+	var ne net.Error
+	if errors.Is(actx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return true, err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return false, err
 }

@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -313,15 +312,9 @@ func (c *Client) tooLarge() *failure {
 // transportFailure classifies an error from sending the request or reading
 // the response: a timeout or the endpoint being unreachable, both retried.
 func (c *Client) transportFailure(actx context.Context, err error) *failure {
-	var ne net.Error
-	if errors.Is(actx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+	timedOut, err := httpretry.Transport(actx, err)
+	if timedOut {
 		return &failure{kind: ErrTimeout, desc: fmt.Sprintf("llm: no answer within %s", c.timeout), retry: true}
-	}
-	// *url.Error's text has the endpoint URL; keep only the inner error
-	// (e.g. "dial tcp 127.0.0.1:8000: connect: connection refused").
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
 	}
 	return &failure{kind: ErrUnavailable, desc: "llm: cannot reach the endpoint", cause: err, retry: true}
 }

@@ -58,8 +58,9 @@ type Word struct {
 // content type (application/json or any +json type, text/vtt) or, when the
 // content type is absent or generic (text/plain, application/octet-stream),
 // by sniffing: a leading '{' means JSON, a leading "WEBVTT" means WebVTT.
-// Audio and video are refused with [ErrUnsupportedMedia], as are other
-// content types and non-UTF-8 charsets. Malformed or invalid documents are
+// Audio and video are refused with [ErrUnsupportedMedia] (callers send
+// recordings to speech recognition before they get here: see
+// pipeline.IsAudio), as are other content types and non-UTF-8 charsets. Malformed or invalid documents are
 // refused with an error wrapping [ErrInvalidDocument] that names the
 // sentence index (or cue line) and field but never quotes transcript text.
 func Parse(m *Media) (*Document, error) {

@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -152,8 +150,7 @@ func (p *Pipeline) transcribe(ctx context.Context, t *convoseal.Transcript, rec 
 		return out[i].MediaChannel < out[j].MediaChannel
 	})
 	for i := range out {
-		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", t.SID, i))
-		out[i].SID = convoseal.PrefixSentence + hex.EncodeToString(sum[:16])
+		out[i].SID = sentenceSID(t.SID, i)
 		out[i].SentenceIndex = i
 	}
 	return out, nil

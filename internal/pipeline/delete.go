@@ -28,8 +28,7 @@ func DeleteTranscript(ctx context.Context, db *store.DB, blobs blob.Store, log *
 	// The rows are gone: finish even if the client hangs up now.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if err := errors.Join(blobs.DeletePrefix(ctx, TranscriptPrefix(accountSID, sid)),
-		blobs.DeletePrefix(ctx, DataLoggingPrefix(accountSID, sid))); err != nil {
+	if err := deleteObjects(ctx, blobs, accountSID, sid); err != nil {
 		log.WarnContext(ctx, "deleting the objects of a deleted transcript; the blob sweep will remove them", "transcript_sid", sid, "account_sid", accountSID, "err", err)
 	}
 	return nil
@@ -46,8 +45,14 @@ func (p *Pipeline) removeIfDeleted(t *convoseal.Transcript) {
 	if _, err := p.DB.TranscriptAccount(ctx, t.SID); !errors.Is(err, convoseal.ErrNotFound) {
 		return
 	}
-	if err := errors.Join(p.Blobs.DeletePrefix(ctx, TranscriptPrefix(t.AccountSID, t.SID)),
-		p.Blobs.DeletePrefix(ctx, DataLoggingPrefix(t.AccountSID, t.SID))); err != nil {
+	if err := deleteObjects(ctx, p.Blobs, t.AccountSID, t.SID); err != nil {
 		p.Log.Warn("removing the objects of a transcript deleted while it was processed; the blob sweep will remove them", "transcript_sid", t.SID, "account_sid", t.AccountSID, "err", err)
 	}
+}
+
+// deleteObjects removes every object of a transcript: its artifacts (and a
+// sealed source an earlier version left) and its data-logging copies.
+func deleteObjects(ctx context.Context, blobs blob.Store, accountSID, sid string) error {
+	return errors.Join(blobs.DeletePrefix(ctx, TranscriptPrefix(accountSID, sid)),
+		blobs.DeletePrefix(ctx, DataLoggingPrefix(accountSID, sid)))
 }

@@ -158,8 +158,7 @@ func (p *Pipeline) Process(ctx context.Context, transcriptSID string) error {
 	}
 	if !completed {
 		// Deleted while we worked: remove what we wrote.
-		return errors.Join(p.Blobs.DeletePrefix(ctx, TranscriptPrefix(t.AccountSID, t.SID)),
-			p.Blobs.DeletePrefix(ctx, DataLoggingPrefix(t.AccountSID, t.SID)))
+		return deleteObjects(ctx, p.Blobs, t.AccountSID, t.SID)
 	}
 	if blobSource {
 		p.removeBlobSource(ctx, t)
@@ -501,13 +500,12 @@ func safeReason(err error) string {
 func toSentences(transcriptSID string, doc *media.Document) []convoseal.Sentence {
 	out := make([]convoseal.Sentence, len(doc.Sentences))
 	for i, s := range doc.Sentences {
-		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", transcriptSID, i))
 		var words []convoseal.Word // nil without word timings: served as null
 		for _, w := range s.Words {
 			words = append(words, convoseal.Word{Word: w.Word, StartTime: w.StartTime, EndTime: w.EndTime})
 		}
 		out[i] = convoseal.Sentence{
-			SID:           convoseal.PrefixSentence + hex.EncodeToString(sum[:16]),
+			SID:           sentenceSID(transcriptSID, i),
 			SentenceIndex: i,
 			MediaChannel:  s.MediaChannel,
 			StartTime:     s.StartTime,
@@ -545,4 +543,11 @@ func DecodeSource(raw []byte) (*media.Media, error) {
 	}
 	clear(raw)
 	return &media.Media{ContentType: v.ContentType, Data: v.Data}, nil
+}
+
+// sentenceSID is the SID of a transcript's i-th sentence: derived, so that a
+// retry gives every sentence the same SID.
+func sentenceSID(transcriptSID string, i int) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", transcriptSID, i))
+	return convoseal.PrefixSentence + hex.EncodeToString(sum[:16])
 }

@@ -10,14 +10,7 @@ import (
 // original recording (an operator action, not reachable through the API)
 // and returns the Service.
 func (db *DB) SetKeepMedia(ctx context.Context, serviceSID string, on bool) (*convoseal.Service, error) {
-	var account string
-	if err := db.r.QueryRowContext(ctx, `SELECT account_sid FROM services WHERE sid = ?`, serviceSID).Scan(&account); err != nil {
-		return nil, notFound(err)
-	}
-	return db.UpdateService(ctx, account, serviceSID, 0, func(s *convoseal.Service) error {
-		s.KeepMedia = on
-		return nil
-	})
+	return db.setServiceFlag(ctx, serviceSID, func(s *convoseal.Service) { s.KeepMedia = on })
 }
 
 // ServiceMediaSettings is what a Service says about an audio transcript's

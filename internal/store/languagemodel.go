@@ -10,12 +10,18 @@ import (
 // language model (an operator action, not reachable through the API) and
 // returns the Service.
 func (db *DB) SetLanguageModel(ctx context.Context, serviceSID string, on bool) (*convoseal.Service, error) {
+	return db.setServiceFlag(ctx, serviceSID, func(s *convoseal.Service) { s.LanguageModel = on })
+}
+
+// setServiceFlag applies set to a Service found by SID alone (operator
+// switches work across accounts) and returns the updated Service.
+func (db *DB) setServiceFlag(ctx context.Context, serviceSID string, set func(*convoseal.Service)) (*convoseal.Service, error) {
 	var account string
 	if err := db.r.QueryRowContext(ctx, `SELECT account_sid FROM services WHERE sid = ?`, serviceSID).Scan(&account); err != nil {
 		return nil, notFound(err)
 	}
 	return db.UpdateService(ctx, account, serviceSID, 0, func(s *convoseal.Service) error {
-		s.LanguageModel = on
+		set(s)
 		return nil
 	})
 }

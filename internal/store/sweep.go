@@ -21,10 +21,7 @@ func (db *DB) ExistingTranscripts(ctx context.Context, sids []string) (map[strin
 		}
 		q := `SELECT sid FROM transcripts WHERE sid IN (?` + strings.Repeat(`, ?`, n-1) + `)`
 		rows, err := db.r.QueryContext(ctx, q, args...)
-		found, err := collect(rows, err, func(r rowScanner) (string, error) {
-			var sid string
-			return sid, r.Scan(&sid)
-		})
+		found, err := collect(rows, err, scanString)
 		if err != nil {
 			return nil, err
 		}

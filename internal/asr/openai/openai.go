@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -379,14 +378,9 @@ func (c *Client) tooLarge() *failure {
 }
 
 func (c *Client) transportFailure(actx context.Context, err error) *failure {
-	var ne net.Error
-	if errors.Is(actx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+	timedOut, err := httpretry.Transport(actx, err)
+	if timedOut {
 		return &failure{kind: ErrTimeout, desc: fmt.Sprintf("no answer within %s", c.timeout), retry: true}
-	}
-	// *url.Error's text has the endpoint URL; keep the inner error only.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
 	}
 	return &failure{kind: ErrUnreachable, desc: "cannot reach the endpoint", cause: err, retry: true}
 }
