@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -276,18 +277,23 @@ func (c *Client) getOnce(ctx context.Context, u *url.URL) ([]byte, error) {
 		if json.Unmarshal(body, &tw) == nil {
 			ae.Code, ae.Message, ae.MoreInfo = tw.Code, tw.Message, tw.MoreInfo
 		}
-		ae.Message = scrub(ae.Message, c.authToken)
+		ae.Message = c.scrub(ae.Message)
+		ae.MoreInfo = c.scrub(ae.MoreInfo)
 		return nil, ae
 	}
 	return body, nil
 }
 
-// scrub removes secret from s (an echo of it by a misbehaving server).
-func scrub(s, secret string) string {
-	if secret == "" {
-		return s
+// scrub removes the Auth Token, and the Basic credentials made from it, from
+// s (echoed by a misbehaving server).
+func (c *Client) scrub(s string) string {
+	basic := base64.StdEncoding.EncodeToString([]byte(c.accountSID + ":" + c.authToken))
+	for _, secret := range []string{basic, strings.TrimRight(basic, "="), c.authToken} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
 	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
+	return s
 }
 
 // retry runs op until it succeeds, fails for good, or the retries are used
@@ -306,7 +312,7 @@ func (c *Client) retry(ctx context.Context, op func() (time.Duration, bool, erro
 			return err
 		}
 		if serr := c.sleep(ctx, c.backoff(attempt, after)); serr != nil {
-			return fmt.Errorf("%w (while waiting to retry: %v)", err, serr)
+			return fmt.Errorf("%w (while waiting to retry: %w)", err, serr)
 		}
 	}
 }
