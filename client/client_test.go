@@ -565,7 +565,7 @@ func TestParseRetryAfter(t *testing.T) {
 func TestParseLocation(t *testing.T) {
 	gt, ly := sid("GT", 1), sid("LY", 2)
 	cases := map[string]Location{
-		"http://localhost:8080/blob/AC1/" + gt + "/sentences/redacted?Expires=1&Signature=x":                 {TranscriptSID: gt, Kind: KindSentences, Redacted: true},
+		"http://localhost:8080/blob/AC1/" + gt + "/sentences/redacted?Expires=1&Signature=x":                    {TranscriptSID: gt, Kind: KindSentences, Redacted: true},
 		"https://s3.example.com/bucket/AC1/" + gt + "/operator-results/" + ly + "/unredacted?X-Amz-Signature=y": {TranscriptSID: gt, Kind: KindOperatorResult, OperatorSID: ly},
 	}
 	for in, want := range cases {
@@ -579,4 +579,3 @@ func TestParseLocation(t *testing.T) {
 		}
 	}
 }
-
