@@ -579,3 +579,17 @@ func TestParseLocation(t *testing.T) {
 		}
 	}
 }
+
+func TestParticipants(t *testing.T) {
+	tr := Transcript{Channel: json.RawMessage(`{"media_properties":{},"participants":[` +
+		`{"channel_participant":1,"role":"Agent","full_name":"Sam"},{"channel_participant":"2","role":"Customer"},` +
+		`{"channel_participant":"x","role":"Bad"},"junk",{"role":"NoChannel"}]}`)}
+	got := tr.Participants()
+	want := []Participant{{ChannelParticipant: 1, Role: "Agent", FullName: "Sam"}, {ChannelParticipant: 2, Role: "Customer"}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("participants %+v, want %+v", got, want)
+	}
+	if p := (Transcript{Channel: json.RawMessage(`[1]`)}).Participants(); p != nil {
+		t.Fatalf("%+v", p)
+	}
+}
