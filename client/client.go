@@ -222,22 +222,27 @@ func (c *Client) getJSON(ctx context.Context, ref string, q url.Values, v any) e
 	return nil
 }
 
-// resolve makes ref an absolute URL on the API's host.
+// resolve makes ref a URL on the API's host. An absolute ref (a
+// meta.next_page_url) on another host — the installation's public URL may
+// name it differently from the base URL — is taken for its path and query
+// only: credentials go nowhere but the base URL's host.
 func (c *Client) resolve(ref string) (*url.URL, error) {
 	r, err := url.Parse(ref)
 	if err != nil {
 		return nil, fmt.Errorf("bad API path %q", RedactURL(ref))
 	}
-	if r.IsAbs() {
-		// Credentials go only to the configured host (a next_page_url
-		// pointing elsewhere would receive them otherwise).
-		if r.Scheme != c.base.Scheme || r.Host != c.base.Host {
-			return nil, fmt.Errorf("the API linked to %s, which is not %s://%s: refusing to send credentials there", RedactURL(ref), c.base.Scheme, c.base.Host)
-		}
+	if r.IsAbs() && r.Scheme == c.base.Scheme && r.Host == c.base.Host {
+		r.User = nil
 		return r, nil
 	}
 	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + "/" + strings.TrimLeft(r.Path, "/")
+	prefix := strings.TrimRight(c.base.Path, "/")
+	if prefix != "" && (r.Path == prefix || strings.HasPrefix(r.Path, prefix+"/")) {
+		u.Path = r.Path
+	} else {
+		u.Path = prefix + "/" + strings.TrimLeft(r.Path, "/")
+	}
+	u.RawPath = ""
 	u.RawQuery = r.RawQuery
 	return &u, nil
 }

@@ -340,3 +340,13 @@ func TestDecryptSeveralKeys(t *testing.T) {
 	}
 	runCLI(t, none, "decrypt", "--private-key", p1, srv.URL+"/x").must(t, exitWrongKey, "not encrypted for this key")
 }
+
+func TestFetchHelp(t *testing.T) {
+	r := runCLI(t, nil, "fetch", "--help")
+	r.must(t, 0)
+	for _, want := range []string{"Exit codes:", "--format", "--operator-results", "--redacted", "--private-key", "TWILIO_AUTH_TOKEN", "CONVOSEAL_PRIVATE_KEY", "0600"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("fetch --help lacks %q", want)
+		}
+	}
+}
