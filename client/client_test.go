@@ -624,3 +624,34 @@ func TestNextPageOnAnotherHostName(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleLocation: a location kept past its expiry (as a program that
+// lists first and downloads later would) is replaced by a fresh one.
+func TestStaleLocation(t *testing.T) {
+	k := testKeys(t)
+	s := fixture(t, 1, nil)
+	c, _ := newClient(t, s, ring(t, k[0]), nil)
+	ctx := context.Background()
+	path := "/v2/Transcripts/" + sid("GT", 1) + "/Sentences/Encrypted"
+	var l sentencesLocation
+	if err := c.getJSON(ctx, path, nil, &l); err != nil {
+		t.Fatal(err)
+	}
+	s.ExpireLocations()
+	var he *HTTPError
+	if _, err := c.dl.Fetch(ctx, l.Location); !errors.As(err, &he) || he.StatusCode != 403 {
+		t.Fatalf("stale location: %v", err)
+	}
+	locate := func() (string, error) {
+		var fresh sentencesLocation
+		err := c.getJSON(ctx, path, nil, &fresh)
+		return fresh.Location, err
+	}
+	a, loc, err := c.download(ctx, l.Location, locate)
+	if err != nil || loc == l.Location || len(a.Body) == 0 {
+		t.Fatalf("download of a stale location: %v (location changed: %v)", err, loc != l.Location)
+	}
+	if _, err := c.keys.Open(a.Body, a.Envelope); err != nil {
+		t.Fatal(err)
+	}
+}
