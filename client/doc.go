@@ -9,8 +9,9 @@
 // Token. Give them in [Options], or leave the fields empty to use
 // $TWILIO_ACCOUNT_SID and $TWILIO_AUTH_TOKEN; the API's base URL is
 // [Options.BaseURL], else $CONVOSEAL_URL, else Twilio's. Credentials are sent
-// only to that host: a next-page link to another host is refused. No error
-// of this package contains the Auth Token or a location's signature.
+// only to that host (a next-page link naming another host is followed there,
+// path and query only). No error of this package contains the Auth Token or
+// a location's signature.
 //
 //	c, err := client.New(client.Options{
 //		BaseURL: "https://convoseal.example.com",
