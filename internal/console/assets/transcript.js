@@ -127,7 +127,14 @@ export async function transcriptPage(main, ctx, sid) {
       announce('Decrypted in this browser');
       await loadSealedMedia(api, sid, red, media, state, fail, refetch);
     } catch (err) {
-      fail(describe(err, refetch));
+      // Show nothing of a failed attempt, and no earlier plaintext beside its error.
+      show(conversation);
+      show(results);
+      show(media);
+      state.audio = null;
+      indicator.textContent = TEXT.before;
+      indicator.className = 'indicator locked';
+      fail(describe(err, refetch, state.fingerprint));
     }
   };
   const refetch = h('button', { type: 'button', class: 'secondary', text: 'Fetch new links' });
@@ -208,7 +215,7 @@ async function openLocation(loc, state) {
 }
 
 /** The contract's plain-language message for a failure to open. */
-function describe(err, refetch) {
+function describe(err, refetch, loaded = '') {
   if (err instanceof DownloadError) {
     if (err.status === 403) {
       return errorBox('The download link has expired or was refused. Links to encrypted data are valid for a limited time: fetch new links to try again.', refetch);
@@ -219,8 +226,9 @@ function describe(err, refetch) {
     const state = err.expected || {};
     switch (err.kind) {
       case 'wrong-key': {
-        const want = state.fingerprint ? ` They were encrypted for the key ${state.fingerprint}${state.credential_sid ? ` (${state.credential_sid})` : ''}.` : '';
-        return errorBox(`This private key does not match the key these results were encrypted with.${want} Load the private key that belongs to that public key.`);
+        const want = state.fingerprint ? ` They were encrypted for the key ${state.fingerprint}${state.credential_sid ? ` (${state.credential_sid})` : ''}` : '';
+        const got = loaded ? `${want ? ';' : ''} the file you loaded is ${loaded}` : '';
+        return errorBox(`This private key does not match the key these results were encrypted with.${want}${got}${want || got ? '.' : ''} Load the private key that belongs to that public key.`);
       }
       case 'tampered':
         return errorBox('The encrypted data failed its integrity check: it was changed or truncated after convoseal sealed it, so nothing of it is shown.');
@@ -398,6 +406,6 @@ async function loadSealedMedia(api, sid, redacted, media, state, fail, refetch) 
     attachAudio(media, state, new Blob([plain], { type: 'audio/wav' }),
       `${redacted ? 'The redacted recording' : 'The original recording'}, decrypted in this browser.`);
   } catch (err) {
-    fail(describe(err, refetch));
+    fail(describe(err, refetch, state.fingerprint));
   }
 }
