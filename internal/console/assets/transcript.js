@@ -118,9 +118,9 @@ export async function transcriptPage(main, ctx, sid) {
       return;
     }
     try {
-      const doc = await openLocation(sentencesLoc.location, state);
+      const doc = await openLocation(local(sentencesLoc.location, sentencesLoc.url), state);
       const res = [];
-      for (const loc of resultLocs.locations || []) res.push(await openLocation(loc, state));
+      for (const loc of resultLocs.locations || []) res.push(await openLocation(local(loc, resultLocs.url), state));
       draw(doc, res);
       indicator.textContent = TEXT.after;
       indicator.className = 'indicator unlocked';
@@ -189,6 +189,22 @@ function speakers(channel) {
   return out;
 }
 
+/**
+ * A location on the API's own origin (the embedded blob store) is fetched
+ * from this page's origin, so that the console also works when it is opened
+ * under another name for the same server than --public-url; locations
+ * elsewhere (S3) are used as they are.
+ */
+function local(loc, apiURL) {
+  try {
+    const l = new URL(loc);
+    if (apiURL && l.origin === new URL(apiURL).origin && l.origin !== location.origin) return samePath(loc);
+  } catch {
+    // not a URL: leave it to the download to fail
+  }
+  return loc;
+}
+
 /** Downloads and opens one location with the loaded key; returns its JSON. */
 async function openLocation(loc, state) {
   const d = await download(loc);
@@ -233,7 +249,7 @@ function describe(err, refetch, loaded = '') {
       case 'tampered':
         return errorBox('The encrypted data failed its integrity check: it was changed or truncated after convoseal sealed it, so nothing of it is shown.');
       default:
-        return errorBox(`The encrypted data could not be opened: ${err.message}.`);
+        return errorBox(`The encrypted data could not be opened: ${err.message}. If the blob store is S3, its CORS rules must expose the x-amz-meta-x-amz-key, x-amz-meta-x-amz-iv and x-amz-meta-x-amz-matdesc headers (see docs/console.md).`);
     }
   }
   if (err instanceof ApiError) return errorBox(err.message);
@@ -401,7 +417,7 @@ async function loadSealedMedia(api, sid, redacted, media, state, fail, refetch) 
     return;
   }
   try {
-    const d = await download(m.media_url);
+    const d = await download(local(m.media_url, m.url));
     const plain = await openEnvelope(state.key, d.body, d.key, d.iv);
     attachAudio(media, state, new Blob([plain], { type: 'audio/wav' }),
       `${redacted ? 'The redacted recording' : 'The original recording'}, decrypted in this browser.`);
