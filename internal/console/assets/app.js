@@ -11,6 +11,7 @@ import { transcriptPage } from './transcript.js';
 
 let session = null; // { api: Api }
 let cleanup = null; // the current page's teardown (revokes Blob URLs, drops keys)
+let generation = 0; // counts navigations
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -108,13 +109,25 @@ async function route() {
     return;
   }
   markCurrent();
-  const ctx = { api: session.api, onLeave: (fn) => { cleanup = fn; } };
-  show(main);
+  // Each navigation renders into a view of its own: a page still loading
+  // when the user moves on fills a view that is no longer shown.
+  generation += 1;
+  const mine = generation;
+  const view = h('div', { class: 'view' });
+  const ctx = {
+    api: session.api,
+    onLeave: (fn) => {
+      if (mine === generation) cleanup = fn;
+      else fn();
+    },
+  };
+  show(main, view);
   try {
-    await page(main, ctx, ...args);
+    await page(view, ctx, ...args);
   } catch (err) {
-    show(main, h('h1', { id: 'page-title', tabindex: '-1', text: 'Something went wrong' }), errorBox(err.message || String(err)));
+    show(view, h('h1', { id: 'page-title', tabindex: '-1', text: 'Something went wrong' }), errorBox(err.message || String(err)));
   }
+  if (mine !== generation) return;
   const title = document.getElementById('page-title');
   if (title) {
     document.title = `${title.textContent} \u2014 convoseal console`;
