@@ -10,7 +10,7 @@ import { transcriptsPage } from './transcripts.js';
 import { transcriptPage } from './transcript.js';
 
 let session = null; // { api: Api }
-let cleanup = null; // the current page's teardown (revokes Blob URLs, drops keys)
+let cleanups = []; // the current page's teardowns (stop polling, revoke Blob URLs, drop keys)
 let generation = 0; // counts navigations
 
 const main = document.getElementById('main');
@@ -67,9 +67,18 @@ function signInForm() {
     form);
 }
 
+function leave() {
+  for (const fn of cleanups.splice(0)) {
+    try {
+      fn();
+    } catch {
+      // a teardown that fails must not keep the next page from showing
+    }
+  }
+}
+
 function signOut() {
-  if (cleanup) cleanup();
-  cleanup = null;
+  leave();
   session = null;
   nav.hidden = true;
   document.getElementById('account').textContent = '';
@@ -87,8 +96,7 @@ function markCurrent() {
 }
 
 async function route() {
-  if (cleanup) cleanup();
-  cleanup = null;
+  leave();
   if (!session) {
     show(main, signInForm());
     main.querySelector('input').focus();
@@ -116,8 +124,9 @@ async function route() {
   const view = h('div', { class: 'view' });
   const ctx = {
     api: session.api,
+    current: () => mine === generation,
     onLeave: (fn) => {
-      if (mine === generation) cleanup = fn;
+      if (mine === generation) cleanups.push(fn);
       else fn();
     },
   };

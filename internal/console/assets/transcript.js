@@ -58,8 +58,23 @@ export async function transcriptPage(main, ctx, sid) {
   );
 
   if (t.status !== 'completed') {
-    show(controls, h('p', { text: t.status === 'failed' ? 'This transcript failed; it has no sentences or results.' : `This transcript is ${t.status}. Its sentences appear when it completes.` }),
-      h('div', { class: 'actions' }, h('button', { type: 'button', text: 'Refresh', on: { click: () => window.dispatchEvent(new HashChangeEvent('hashchange')) } })));
+    const final = ['failed', 'canceled', 'error'].includes(t.status);
+    show(controls, h('p', { text: final ? `This transcript is ${t.status}; it has no sentences or results.` : `This transcript is ${t.status}. This page shows it as soon as it completes.` }));
+    if (!final) {
+      // Watch the status, then show the transcript (a fresh render of this route).
+      const timer = setInterval(async () => {
+        try {
+          const now = await api.get(`/v2/Transcripts/${sid}`);
+          if (now.status !== t.status && ctx.current()) {
+            clearInterval(timer);
+            window.dispatchEvent(new HashChangeEvent('hashchange'));
+          }
+        } catch {
+          // keep watching: a transient error
+        }
+      }, 1500);
+      ctx.onLeave(() => clearInterval(timer));
+    }
     return;
   }
 
