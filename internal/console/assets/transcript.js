@@ -34,7 +34,7 @@ export async function transcriptPage(main, ctx, sid) {
   const results = h('div', { class: 'results', 'data-testid': 'operator-results' });
 
   const redacted = h('input', { type: 'checkbox', name: 'redacted', checked: t.redaction });
-  const controls = h('form', { class: 'card keyform', 'aria-label': 'Decryption' });
+  const controls = h('form', { class: 'card keyform', 'aria-label': encrypted ? 'Decryption' : 'View options' });
   const fail = (node) => show(errors, node);
 
   main.append(
