@@ -25,7 +25,10 @@ import (
 func TestCryptoModuleAgainstGo(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed (scripts/test installs it)")
+		if os.Getenv("CONVOSEAL_REQUIRE_NODE") == "1" {
+			t.Fatal("node is not installed and CONVOSEAL_REQUIRE_NODE=1")
+		}
+		t.Skip("node is not installed (scripts/test installs it; set CONVOSEAL_REQUIRE_NODE=1 to fail instead)")
 	}
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
