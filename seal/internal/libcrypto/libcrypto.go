@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
@@ -272,11 +273,15 @@ func (st *keyState) newCtx(label []byte) uintptr {
 	return ctx
 }
 
+// keysClosed counts the keys close has freed (for tests).
+var keysClosed atomic.Int64
+
 // close frees the contexts and the key; it runs once the PrivateKey is
 // unreachable, so nothing else uses them.
 func (st *keyState) close() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	defer keysClosed.Add(1)
 	for _, ctx := range st.idle {
 		st.l.ctxFree(ctx)
 	}
@@ -286,3 +291,6 @@ func (st *keyState) close() {
 		st.pkey = 0
 	}
 }
+
+// Built reports whether this build can use libcrypto at all.
+const Built = true

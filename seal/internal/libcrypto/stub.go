@@ -26,3 +26,6 @@ func (k *PrivateKey) Size() int { return 0 }
 
 // DecryptOAEP always fails.
 func (k *PrivateKey) DecryptOAEP(ct, label []byte) ([]byte, error) { return nil, ErrDecrypt }
+
+// Built reports whether this build can use libcrypto at all.
+const Built = false
