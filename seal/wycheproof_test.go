@@ -391,7 +391,7 @@ func TestWycheproofRSAOAEP(t *testing.T) {
 				}
 			}
 		})
-		t.Logf("%s: %d valid, %d invalid, %d acceptable; through libcrypto: %d; through Unwrap (both backends): %d valid, %d invalid; keys refused by policy: %d",
+		t.Logf("%s: %d valid, %d invalid, %d acceptable; through libcrypto: %d; through Unwrap, summed over the backends in use: %d valid, %d invalid; keys refused by policy: %d",
 			name, n.valid, n.invalid, n.acceptable, lcRan, unwrapValid, unwrapInvalid, rejectedKeys)
 		if useLC && lcRan < n.valid+n.invalid+n.acceptable {
 			t.Errorf("%s: only %d of %d vectors ran through libcrypto", name, lcRan, n.valid+n.invalid+n.acceptable)
