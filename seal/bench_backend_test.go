@@ -80,3 +80,23 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// BenchmarkParseMetadata is the envelope side of opening a download: the
+// metadata a download carries (all seven x-amz-meta-* headers) parsed into
+// an Envelope, base64 decoding included.
+func BenchmarkParseMetadata(b *testing.B) {
+	_, env, err := seal.Seal(benchIdentity(b, 2048).Recipient(), benchPlaintext(1<<10))
+	if err != nil {
+		b.Fatal(err)
+	}
+	env.CredentialSID = "CR00000000000000000000000000000000"
+	meta := map[string]string{}
+	for k, v := range env.Metadata() {
+		meta[seal.HeaderPrefix+k] = v
+	}
+	loop(b, func() {
+		if _, err := seal.ParseMetadata(meta); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
