@@ -32,7 +32,7 @@ func requireLibcrypto(t testing.TB) {
 }
 
 // unwrapBoth unwraps w with id's libcrypto key and with crypto/rsa.
-func unwrapBoth(t *testing.T, id *RSAIdentity, w WrappedKey) (lc, gocek []byte, lcErr, goErr error) {
+func unwrapBoth(t testing.TB, id *RSAIdentity, w WrappedKey) (lc, gocek []byte, lcErr, goErr error) {
 	t.Helper()
 	if id.Backend() != BackendLibcrypto {
 		t.Fatalf("identity %s does not use libcrypto: %s", id.Fingerprint(), RSABackend())
@@ -49,7 +49,7 @@ func unwrapBoth(t *testing.T, id *RSAIdentity, w WrappedKey) (lc, gocek []byte, 
 
 // checkSameFailure asserts that both backends refused with
 // ErrIncorrectIdentity and the same message.
-func checkSameFailure(t *testing.T, what string, lc, gocek []byte, lcErr, goErr error) {
+func checkSameFailure(t testing.TB, what string, lc, gocek []byte, lcErr, goErr error) {
 	t.Helper()
 	if !errors.Is(lcErr, ErrIncorrectIdentity) || !errors.Is(goErr, ErrIncorrectIdentity) {
 		t.Fatalf("%s: libcrypto = %x, %v; Go = %x, %v; want ErrIncorrectIdentity from both", what, lc, lcErr, gocek, goErr)
@@ -290,4 +290,47 @@ func TestRSABackendChild(t *testing.T) {
 	if _, err := Open(other, body, env); !errors.Is(err, ErrIncorrectIdentity) {
 		t.Fatalf("Open with another key: %v, want ErrIncorrectIdentity", err)
 	}
+}
+
+// FuzzUnwrapBackends feeds arbitrary wrapped keys to the fuzz seed RSA key's
+// identity through libcrypto and through crypto/rsa: both must succeed with
+// the same CEK or both fail with the same ErrIncorrectIdentity error.
+//
+//	go test ./seal -run '^$' -fuzz '^FuzzUnwrapBackends$' -fuzztime 60s -parallel 1
+func FuzzUnwrapBackends(f *testing.F) {
+	requireLibcrypto(f)
+	data, err := os.ReadFile("testdata/keys/fuzzseed-rsa2048-pkcs8.pem")
+	if err != nil {
+		f.Fatal(err)
+	}
+	priv, err := ParsePrivateKey(data, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	id, err := NewRSAIdentity(priv)
+	if err != nil {
+		f.Fatal(err)
+	}
+	w, err := id.Recipient().Wrap(bytes.Repeat([]byte{7}, CEKSize))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(w.Key)
+	f.Add(w.Key[:len(w.Key)-1])
+	f.Add(append(bytes.Clone(w.Key), 0))
+	f.Add([]byte{})
+	f.Add(make([]byte, 256))
+	f.Add(bytes.Repeat([]byte{0xff}, 256))
+	f.Add(priv.N.Bytes())
+	f.Fuzz(func(t *testing.T, key []byte) {
+		w := WrappedKey{Algorithm: WrapAlgRSAOAEP, Key: key}
+		lc, gocek, lcErr, goErr := unwrapBoth(t, id, w)
+		if lcErr == nil && goErr == nil {
+			if !bytes.Equal(lc, gocek) {
+				t.Fatalf("libcrypto = %x, Go = %x", lc, gocek)
+			}
+			return
+		}
+		checkSameFailure(t, "fuzzed wrapped key", lc, gocek, lcErr, goErr)
+	})
 }

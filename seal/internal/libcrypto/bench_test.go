@@ -81,3 +81,20 @@ func BenchmarkCallOverhead(b *testing.B) {
 		l.versionNum()
 	}
 }
+
+// BenchmarkDecryptOAEPParallel is BenchmarkDecryptOAEP from GOMAXPROCS
+// goroutines sharing one key: cpu-ns/op × GOMAXPROCS ≈ ns/op when the calls
+// run in parallel.
+func BenchmarkDecryptOAEPParallel(b *testing.B) {
+	k, ct := benchKey(b)
+	start := cpuTime(syscall.RUSAGE_SELF)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := k.DecryptOAEP(ct, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(cpuTime(syscall.RUSAGE_SELF)-start)/float64(b.N), "cpu-ns/op")
+}
