@@ -4,6 +4,7 @@ package seal_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/convoseal/convoseal/seal"
@@ -35,7 +36,7 @@ func BenchmarkOpenBackend(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if got, want := id.Backend(), b.Name(); !contains(want, "/"+got+"/") {
+				if got, want := id.Backend(), b.Name(); !strings.Contains(want, "/"+got+"/") {
 					b.Fatalf("identity uses %s in %s", got, want)
 				}
 				loop(b, func() {
@@ -70,15 +71,6 @@ func BenchmarkOpenBackendParallel(b *testing.B) {
 		})
 		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	})
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 // BenchmarkParseMetadata is the envelope side of opening a download: the
