@@ -16,10 +16,10 @@ import (
 )
 
 // EnvCrypto names the environment variable that chooses how [RSAIdentity]
-// decrypts: "go" keeps to Go's crypto/rsa; "auto" (or "libcrypto", or unset) uses the
-// system's OpenSSL 3 libcrypto when it can be loaded, and crypto/rsa
-// otherwise. It is read once, on first use. CONVOSEAL_LIBCRYPTO names another
-// library file to load (default libcrypto.so.3).
+// decrypts: "go" keeps to Go's crypto/rsa; "auto" (or "libcrypto", or
+// unset) uses the system's OpenSSL 3 libcrypto when it can be loaded, and
+// crypto/rsa otherwise. It is read once, on first use. CONVOSEAL_LIBCRYPTO
+// names another library file to load (default libcrypto.so.3).
 const EnvCrypto = "CONVOSEAL_CRYPTO"
 
 // Names of the RSA decryption backends, the first word of [RSABackend].
