@@ -29,6 +29,16 @@
 // encryption: the decryption script in Twilio's documentation opens what [Seal]
 // produces for an [RSARecipient].
 //
+// # Decryption backends
+//
+// [RSAIdentity.Unwrap] — one RSA private-key operation per artifact, nearly
+// all the cost of [Open] — runs through the system's OpenSSL 3 libcrypto
+// when it can be loaded at run time (no cgo needed), and through Go's
+// crypto/rsa otherwise; both give the same results and errors.
+// [RSABackend] says which; the environment variable CONVOSEAL_CRYPTO=go
+// ([EnvCrypto]) forces crypto/rsa, and the build tag convoseal_nolibcrypto
+// leaves the libcrypto code out.
+//
 // Recipients and identities are interfaces, in the manner of filippo.io/age, so
 // that another key type (for example a post-quantum HPKE recipient) can be added
 // without changing callers of [Seal] and [Open].

@@ -89,26 +89,13 @@ func (e Envelope) SetHeaders(h http.Header) {
 // without regard to case, with or without the [HeaderPrefix]. Only x-amz-key
 // and x-amz-iv are required; the extras are checked when present.
 func ParseMetadata(meta map[string]string) (Envelope, error) {
-	var dup string
-	get := func(key string) (string, bool) {
-		val, found := "", false
-		for k, v := range meta {
-			lk := strings.ToLower(k)
-			if lk == key || lk == HeaderPrefix+key {
-				if found && v != val {
-					dup = key
-				}
-				val, found = v, true
-			}
-		}
-		return val, found
-	}
+	m := collectMeta(meta)
 	var e Envelope
-	key, ok := get(MetaKey)
+	key, ok := m.get(MetaKey)
 	if !ok {
 		return Envelope{}, fmt.Errorf("%w: %s%s is missing", ErrMalformedEnvelope, HeaderPrefix, MetaKey)
 	}
-	iv, ok := get(MetaIV)
+	iv, ok := m.get(MetaIV)
 	if !ok {
 		return Envelope{}, fmt.Errorf("%w: %s%s is missing", ErrMalformedEnvelope, HeaderPrefix, MetaIV)
 	}
@@ -119,25 +106,76 @@ func ParseMetadata(meta map[string]string) (Envelope, error) {
 	if e.IV, err = DecodeBase64(MetaIV, iv); err != nil {
 		return Envelope{}, err
 	}
-	e.CEKAlg, _ = get(MetaCEKAlg)
-	e.WrapAlg, _ = get(MetaWrapAlg)
-	e.AAD, _ = get(MetaAAD)
-	if s, ok := get(MetaTagLen); ok {
+	e.CEKAlg, _ = m.get(MetaCEKAlg)
+	e.WrapAlg, _ = m.get(MetaWrapAlg)
+	e.AAD, _ = m.get(MetaAAD)
+	if s, ok := m.get(MetaTagLen); ok {
 		if e.TagLen, err = strconv.Atoi(strings.TrimSpace(s)); err != nil {
 			return Envelope{}, fmt.Errorf("%w: %s is not a number", ErrMalformedEnvelope, MetaTagLen)
 		}
 	}
-	if s, ok := get(MetaMatDesc); ok && s != "" {
+	if s, ok := m.get(MetaMatDesc); ok && s != "" {
 		var md matDesc
 		if err := json.Unmarshal([]byte(s), &md); err != nil {
 			return Envelope{}, fmt.Errorf("%w: %s is not JSON", ErrMalformedEnvelope, MetaMatDesc)
 		}
 		e.Fingerprint, e.CredentialSID = md.Fingerprint, md.CredentialSID
 	}
-	if dup != "" {
+	if dup := m.dup(); dup != "" {
 		return Envelope{}, fmt.Errorf("%w: %s is given twice with different values", ErrMalformedEnvelope, dup)
 	}
 	return e, e.validate()
+}
+
+// envelopeKeys are the metadata keys ParseMetadata reads, in the order it
+// reads them.
+var envelopeKeys = [...]string{MetaKey, MetaIV, MetaCEKAlg, MetaWrapAlg, MetaAAD, MetaTagLen, MetaMatDesc}
+
+// envelopeMeta is the envelope's entries of a metadata map, found in one
+// pass over it.
+type envelopeMeta struct {
+	val   [len(envelopeKeys)]string
+	found [len(envelopeKeys)]bool
+	dups  [len(envelopeKeys)]bool // given twice with different values
+}
+
+// collectMeta matches meta's keys without regard to case, with or without
+// HeaderPrefix.
+func collectMeta(meta map[string]string) (m envelopeMeta) {
+	for k, v := range meta {
+		lk := strings.TrimPrefix(strings.ToLower(k), HeaderPrefix)
+		for i, key := range envelopeKeys {
+			if lk != key {
+				continue
+			}
+			if m.found[i] && m.val[i] != v {
+				m.dups[i] = true
+			}
+			m.val[i], m.found[i] = v, true
+			break
+		}
+	}
+	return m
+}
+
+func (m *envelopeMeta) get(key string) (string, bool) {
+	for i, k := range envelopeKeys {
+		if k == key {
+			return m.val[i], m.found[i]
+		}
+	}
+	return "", false
+}
+
+// dup names the last key, in reading order, given twice with different
+// values, or is empty.
+func (m *envelopeMeta) dup() string {
+	for i := len(envelopeKeys) - 1; i >= 0; i-- {
+		if m.dups[i] {
+			return envelopeKeys[i]
+		}
+	}
+	return ""
 }
 
 // ParseHeaders reads an envelope from the x-amz-meta-* headers of a download.

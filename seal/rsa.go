@@ -5,6 +5,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
+	"sync"
+
+	"github.com/convoseal/convoseal/seal/internal/libcrypto"
 )
 
 // RSARecipient wraps CEKs with RSAES-OAEP (SHA-256, MGF1-SHA-256, empty label)
@@ -35,10 +38,13 @@ func (r *RSARecipient) Wrap(cek []byte) (WrappedKey, error) {
 	return WrappedKey{Algorithm: WrapAlgRSAOAEP, KeyID: r.fp, Key: ct}, nil
 }
 
-// RSAIdentity unwraps CEKs wrapped by the matching [RSARecipient].
+// RSAIdentity unwraps CEKs wrapped by the matching [RSARecipient]. It is safe
+// for concurrent use. Unwrap decrypts through the system's libcrypto when it
+// can (see [RSABackend]), loading the key there on first use.
 type RSAIdentity struct {
 	priv *rsa.PrivateKey
 	fp   string
+	fast func() *libcrypto.PrivateKey // nil when libcrypto refuses the key
 }
 
 // NewRSAIdentity returns an identity for priv.
@@ -46,7 +52,11 @@ func NewRSAIdentity(priv *rsa.PrivateKey) (*RSAIdentity, error) {
 	if err := checkRSAPublic(&priv.PublicKey); err != nil {
 		return nil, err
 	}
-	return &RSAIdentity{priv: priv, fp: Fingerprint(&priv.PublicKey)}, nil
+	return &RSAIdentity{
+		priv: priv,
+		fp:   Fingerprint(&priv.PublicKey),
+		fast: sync.OnceValue(func() *libcrypto.PrivateKey { return loadLibcryptoKey(priv) }),
+	}, nil
 }
 
 // Fingerprint returns the fingerprint of the identity's public key.
@@ -62,8 +72,9 @@ func (i *RSAIdentity) Unwrap(w WrappedKey) ([]byte, error) {
 	if w.Algorithm != "" && w.Algorithm != WrapAlgRSAOAEP {
 		return nil, fmt.Errorf("%w: the content key is wrapped with %s, not with an RSA key", ErrIncorrectIdentity, w.Algorithm)
 	}
-	cek, err := decryptOAEP(i.priv, w.Key, nil)
+	cek, err := i.decryptOAEPBackend(w.Key)
 	if err == nil && len(cek) != CEKSize {
+		clear(cek)
 		err = fmt.Errorf("unwrapped key is %d bytes, want %d", len(cek), CEKSize)
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package seal
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/convoseal/convoseal/seal/internal/libcrypto"
 )
 
 // The Wycheproof vectors the tests use are vendored in testdata/wycheproof
@@ -263,15 +266,20 @@ type wycheproofOAEPFile struct {
 }
 
 // TestWycheproofRSAOAEP parses each group's private key with ParsePrivateKey,
-// runs every vector through decryptOAEP, and runs the vectors that look like a
-// wrapped CEK (empty label, 32-byte message) through RSAIdentity.Unwrap.
+// runs every vector through decryptOAEP and through libcrypto (labels
+// included), and runs the vectors that look like a wrapped CEK (empty label,
+// 32-byte message) through RSAIdentity.Unwrap with each backend.
 func TestWycheproofRSAOAEP(t *testing.T) {
+	useLC := envBackend().libcrypto
+	if !useLC && libcrypto.Built && os.Getenv(EnvCrypto) == "" && os.Getenv(libcrypto.EnvLibrary) == "" {
+		t.Fatalf("libcrypto should load on this machine: %s", RSABackend())
+	}
 	for _, bits := range []int{2048, 3072, 4096} {
 		name := fmt.Sprintf("rsa_oaep_%d_sha256_mgf1sha256_test.json", bits)
 		var f wycheproofOAEPFile
 		wycheproofLoad(t, name, &f)
 		var n wycheproofCounts
-		var unwrapValid, unwrapInvalid, rejectedKeys int
+		var unwrapValid, unwrapInvalid, rejectedKeys, lcRan int
 		t.Run(name, func(t *testing.T) {
 			if f.Algorithm != "RSAES-OAEP" {
 				t.Fatalf("algorithm %q, want RSAES-OAEP", f.Algorithm)
@@ -298,6 +306,15 @@ func TestWycheproofRSAOAEP(t *testing.T) {
 				if err != nil {
 					t.Fatalf("group %d: NewRSAIdentity: %v", gi, err)
 				}
+				var lk *libcrypto.PrivateKey
+				if useLC {
+					if lk, err = libcrypto.NewPrivateKey(x509.MarshalPKCS1PrivateKey(priv), priv.N.BitLen()); err != nil {
+						t.Fatalf("group %d: libcrypto refused the key: %v", gi, err)
+					}
+					if id.Backend() != BackendLibcrypto {
+						t.Fatalf("group %d: the identity does not use libcrypto", gi)
+					}
+				}
 				for _, tc := range g.Tests {
 					n.add(tc.Result)
 					t.Run(fmt.Sprintf("tcId=%d", tc.TcID), func(t *testing.T) {
@@ -305,6 +322,19 @@ func TestWycheproofRSAOAEP(t *testing.T) {
 						ct := wycheproofHex(t, "ct", tc.CT)
 						label := wycheproofHex(t, "label", tc.Label)
 						desc := fmt.Sprintf("%s %v %q", tc.Result, tc.Flags, tc.Comment)
+
+						if lk != nil {
+							lcRan++
+							lpt, lerr := lk.DecryptOAEP(ct, label)
+							switch {
+							case tc.Result == "valid" && (lerr != nil || !bytes.Equal(lpt, msg)):
+								t.Errorf("%s: libcrypto = %x, %v; want %x", desc, lpt, lerr, msg)
+							case tc.Result == "invalid" && lerr == nil:
+								t.Errorf("%s: libcrypto accepted an invalid vector, returning %x", desc, lpt)
+							case tc.Result == "acceptable" && lerr == nil && !bytes.Equal(lpt, msg):
+								t.Errorf("%s: libcrypto = %x, want %x", desc, lpt, msg)
+							}
+						}
 
 						pt, err := decryptOAEP(priv, ct, label)
 						switch tc.Result {
@@ -333,28 +363,39 @@ func TestWycheproofRSAOAEP(t *testing.T) {
 							return
 						}
 						w := WrappedKey{Algorithm: WrapAlgRSAOAEP, KeyID: id.Fingerprint(), Key: ct}
-						switch {
-						case tc.Result == "valid" && len(msg) == CEKSize:
-							unwrapValid++
+						backends := []bool{true} // pure Go
+						if lk != nil {
+							backends = append(backends, false)
+						}
+						for _, pureGo := range backends {
+							forcePureGo.Store(pureGo)
 							cek, err := id.Unwrap(w)
-							if err != nil {
-								t.Fatalf("%s: Unwrap: %v", desc, err)
-							}
-							if !bytes.Equal(cek, msg) {
-								t.Fatalf("%s: Unwrap = %x, want %x", desc, cek, msg)
-							}
-						case tc.Result == "invalid":
-							unwrapInvalid++
-							if cek, err := id.Unwrap(w); !errors.Is(err, ErrIncorrectIdentity) {
-								t.Fatalf("%s: Unwrap = %x, %v; want ErrIncorrectIdentity", desc, cek, err)
+							forcePureGo.Store(false)
+							switch {
+							case tc.Result == "valid" && len(msg) == CEKSize:
+								unwrapValid++
+								if err != nil {
+									t.Fatalf("%s (pure Go %v): Unwrap: %v", desc, pureGo, err)
+								}
+								if !bytes.Equal(cek, msg) {
+									t.Fatalf("%s (pure Go %v): Unwrap = %x, want %x", desc, pureGo, cek, msg)
+								}
+							case tc.Result == "invalid":
+								unwrapInvalid++
+								if !errors.Is(err, ErrIncorrectIdentity) {
+									t.Fatalf("%s (pure Go %v): Unwrap = %x, %v; want ErrIncorrectIdentity", desc, pureGo, cek, err)
+								}
 							}
 						}
 					})
 				}
 			}
 		})
-		t.Logf("%s: %d valid, %d invalid, %d acceptable; through Unwrap: %d valid, %d invalid; keys refused by policy: %d",
-			name, n.valid, n.invalid, n.acceptable, unwrapValid, unwrapInvalid, rejectedKeys)
+		t.Logf("%s: %d valid, %d invalid, %d acceptable; through libcrypto: %d; through Unwrap, summed over the backends in use: %d valid, %d invalid; keys refused by policy: %d",
+			name, n.valid, n.invalid, n.acceptable, lcRan, unwrapValid, unwrapInvalid, rejectedKeys)
+		if useLC && lcRan < n.valid+n.invalid+n.acceptable {
+			t.Errorf("%s: only %d of %d vectors ran through libcrypto", name, lcRan, n.valid+n.invalid+n.acceptable)
+		}
 		if n.valid < wycheproofMinOAEPValid || n.invalid < wycheproofMinOAEPInvalid || unwrapValid < wycheproofMinOAEPUnwrap {
 			t.Errorf("%s: only %d valid, %d invalid and %d Unwrap vectors ran, want at least %d, %d and %d",
 				name, n.valid, n.invalid, unwrapValid, wycheproofMinOAEPValid, wycheproofMinOAEPInvalid, wycheproofMinOAEPUnwrap)

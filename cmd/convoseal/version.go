@@ -6,11 +6,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/convoseal/convoseal/seal"
 )
 
 // versionText describes the running binary from its build information: the
 // module version, the VCS commit, whether the tree had uncommitted changes,
-// and the Go version.
+// the Go version, and how RSA-sealed artifacts are decrypted (the system's
+// libcrypto or Go's crypto/rsa; see seal.RSABackend).
 func versionText() string {
 	version, commit, modified, goVersion := "(devel)", "unknown", "unknown", "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -32,6 +35,7 @@ func versionText() string {
 	fmt.Fprintf(&b, "commit: %s\n", commit)
 	fmt.Fprintf(&b, "modified: %s\n", modified)
 	fmt.Fprintf(&b, "go: %s\n", goVersion)
+	fmt.Fprintf(&b, "rsa-decrypt: %s\n", seal.RSABackend())
 	return b.String()
 }
 

@@ -9,7 +9,8 @@ import (
 
 // TestVersion: "convoseal version" and "convoseal --version" print the
 // module version, the VCS commit (with whether the tree was modified) and
-// the Go version the binary was built with.
+// the Go version the binary was built with, and which RSA decryption backend
+// it uses (libcrypto here, crypto/rsa with CONVOSEAL_CRYPTO=go).
 func TestVersion(t *testing.T) {
 	// The commit the build stamped (none with -buildvcs=false, as GOFLAGS
 	// may say), read independently with go version -m.
@@ -31,6 +32,13 @@ func TestVersion(t *testing.T) {
 		}
 		if commit != "" && !strings.Contains(r.stdout, commit) {
 			t.Errorf("convoseal %s does not name commit %s:\n%s", args[0], commit, r.stdout)
+		}
+	}
+	for crypto, want := range map[string]string{"": "rsa-decrypt: libcrypto: OpenSSL 3.", "go": "rsa-decrypt: go: CONVOSEAL_CRYPTO=go"} {
+		r := runCLI(t, []string{"CONVOSEAL_CRYPTO=" + crypto, "CONVOSEAL_LIBCRYPTO="}, "version")
+		r.must(t, 0)
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("convoseal version with CONVOSEAL_CRYPTO=%q lacks %q:\n%s", crypto, want, r.stdout)
 		}
 	}
 }
