@@ -35,6 +35,7 @@ func (a *Artifact) Open(id seal.Identity) ([]byte, error) {
 type HTTPError struct {
 	URL        string // the location without its query (which holds the signature)
 	StatusCode int
+	RetryAfter time.Duration // from a Retry-After header (429, 503), else 0
 }
 
 func (e *HTTPError) Error() string {
@@ -90,12 +91,13 @@ func (d *Downloader) Fetch(ctx context.Context, location string) (*Artifact, err
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GET %s: %w", RedactURL(location), err)
+		return nil, &transportError{fmt.Errorf("GET %s: %w", RedactURL(location), err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, &HTTPError{URL: RedactURL(location), StatusCode: resp.StatusCode}
+		return nil, &HTTPError{URL: RedactURL(location), StatusCode: resp.StatusCode,
+			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 	if resp.ContentLength > max {
 		return nil, fmt.Errorf("GET %s: %w (%d bytes, limit %d)", RedactURL(location), ErrTooLarge, resp.ContentLength, max)
@@ -106,7 +108,7 @@ func (d *Downloader) Fetch(ctx context.Context, location string) (*Artifact, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: reading body: %w", RedactURL(location), err)
+		return nil, &transportError{fmt.Errorf("GET %s: reading body: %w", RedactURL(location), err)}
 	}
 	if int64(len(body)) > max {
 		return nil, fmt.Errorf("GET %s: %w (limit %d bytes)", RedactURL(location), ErrTooLarge, max)
@@ -128,3 +130,10 @@ func RedactURL(s string) string {
 	u.Fragment = ""
 	return u.String()
 }
+
+// transportError marks a download that failed below HTTP (connection refused
+// or reset, timeout, truncated body): worth retrying.
+type transportError struct{ err error }
+
+func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
