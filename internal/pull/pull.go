@@ -203,6 +203,7 @@ func (p *Puller) Run(ctx context.Context) (*Summary, error) {
 			case noResults[t.Status]:
 				p.unavailable.Add(1)
 				setDone(t.SID) // never pullable: does not hold the watermark
+				p.markDone(t.SID, t.DateCreated)
 			default:
 				p.pending.Add(1)
 			}
@@ -268,7 +269,8 @@ func (p *Puller) pullOne(ctx context.Context, t client.Transcript, setDone func(
 	case errors.Is(err, client.ErrNotEncrypted):
 		p.toPull.Add(-1)
 		p.unencrypted.Add(1)
-		setDone(t.SID)
+		setDone(t.SID) // nothing to decrypt, now or later
+		p.markDone(t.SID, t.DateCreated)
 		return false
 	}
 	p.failed.Add(1)
