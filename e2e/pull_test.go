@@ -582,3 +582,84 @@ func decryptResultsRaw(t *testing.T, s *Server, key, transcriptSID string) map[s
 	}
 	return out
 }
+
+// TestPullKeyRotation: the Service's key is changed half-way; one pull given
+// both private keys (one as a file, one in $CONVOSEAL_PRIVATE_KEY) decrypts
+// the transcripts sealed under each. A pull given only the old key fails the
+// newer ones with a reason, exits non-zero, and leaves them to the next run.
+func TestPullKeyRotation(t *testing.T) {
+	s := StartServer(t, ServerOptions{})
+	c := s.Twilio()
+	kf1, cred1 := RegisterKey(t, c)
+	svc := lcService(t, c, "rotate", cred1)
+	corpus := &pullCorpus{service: svc, ops: map[string]bool{}}
+	op := prebuilt(t, s, "Sentiment Analysis")
+	attach(t, s, svc, op)
+	corpus.ops[op] = true
+	const half = 15
+	seedPull(t, s, svc, half, corpus)
+
+	kf2, cred2 := RegisterKey(t, c)
+	if code, body := s.Do(t, http.MethodPost, "/v2/Services/"+svc, url.Values{"EncryptionCredentialSid": {cred2}}); code != 200 || body["encryption_credential_sid"] != cred2 {
+		t.Fatalf("update the Service's key: %d %v", code, body)
+	}
+	seedPull(t, s, svc, half, corpus)
+
+	dir := filepath.Join(t.TempDir(), "pulled")
+	args := []string{"--private-key", kf1.Private, "--service", svc, "-o", dir, "--no-progress"}
+	cmd := pullCmd(s, args...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("a pull with the old key only: %v, want exit 1\n%s", err, out)
+	}
+	sum := parsePullSummary(t, string(out))
+	t.Logf("with the old key only:\n%s", tail(string(out), 900))
+	if sum.pulled != half || sum.failed != half || strings.Count(string(out), "failed GT") != half || strings.Contains(string(out), "Signature=") {
+		t.Fatalf("a pull with the old key only: %+v\n%s", sum, out)
+	}
+
+	key2, err := os.ReadFile(kf2.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd = pullCmd(s, args...)
+	cmd.Env = append(cmd.Env, "CONVOSEAL_PRIVATE_KEY="+string(key2))
+	out, err = cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("a pull with both keys: %v\n%s", err, out)
+	}
+	if sum := parsePullSummary(t, string(out)); sum.pulled != half || sum.skipped != half || sum.failed != 0 {
+		t.Fatalf("a pull with both keys after one with the old: %+v\n%s", sum, out)
+	}
+	checkPullDir(t, dir, corpus)
+
+	// One pull with both keys into a new directory takes all, and each
+	// folder names the key that opened it: both were used.
+	dir2 := filepath.Join(t.TempDir(), "pulled2")
+	_, _, sum = runPull(t, s, "--private-key", kf1.Private, "--private-key", kf2.Private, "--service", svc, "-o", dir2, "--no-progress")
+	if sum.pulled != 2*half || sum.failed != 0 {
+		t.Fatalf("one pull with both keys: %+v", sum)
+	}
+	checkPullDir(t, dir2, corpus)
+	fingerprints := map[string]int{}
+	for sid := range corpus.hashes {
+		b, err := os.ReadFile(filepath.Join(dir2, sid, "transcript.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m pulledMeta
+		json.Unmarshal(b, &m)
+		for _, a := range m.Pulled.Artifacts {
+			fingerprints[a.KeyFingerprint]++
+		}
+	}
+	if len(fingerprints) != 2 {
+		t.Fatalf("artifacts opened with %d distinct keys, want 2: %v", len(fingerprints), fingerprints)
+	}
+	for fp, k := range fingerprints {
+		if k != 2*half { // sentences and one result per transcript, half the transcripts
+			t.Errorf("key %s opened %d artifacts, want %d", fp, k, 2*half)
+		}
+	}
+}

@@ -300,13 +300,13 @@ func (p *Puller) fetch(ctx context.Context, t client.Transcript) (*Record, error
 	}}
 	s, err := p.src.FetchSentences(ctx, t.SID, p.o.Redacted)
 	if err != nil {
-		return rec, fmt.Errorf("sentences: %w", err)
+		return rec, err // the client names the transcript and the artifact
 	}
 	rec.Sentences = doc(s, "sentences")
 	p.bytes.Add(s.SealedSize)
 	ops, err := p.src.FetchOperatorResults(ctx, t.SID, p.o.Redacted)
 	if err != nil {
-		return rec, fmt.Errorf("operator results: %w", err)
+		return rec, err
 	}
 	for _, o := range ops {
 		rec.OperatorResults = append(rec.OperatorResults, doc(o, "operator-result"))
