@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,22 +222,27 @@ func (c *Client) getJSON(ctx context.Context, ref string, q url.Values, v any) e
 	return nil
 }
 
-// resolve makes ref an absolute URL on the API's host.
+// resolve makes ref a URL on the API's host. An absolute ref (a
+// meta.next_page_url) on another host — the installation's public URL may
+// name it differently from the base URL — is taken for its path and query
+// only: credentials go nowhere but the base URL's host.
 func (c *Client) resolve(ref string) (*url.URL, error) {
 	r, err := url.Parse(ref)
 	if err != nil {
 		return nil, fmt.Errorf("bad API path %q", RedactURL(ref))
 	}
-	if r.IsAbs() {
-		// Credentials go only to the configured host (a next_page_url
-		// pointing elsewhere would receive them otherwise).
-		if r.Scheme != c.base.Scheme || r.Host != c.base.Host {
-			return nil, fmt.Errorf("the API linked to %s, which is not %s://%s: refusing to send credentials there", RedactURL(ref), c.base.Scheme, c.base.Host)
-		}
+	if r.IsAbs() && r.Scheme == c.base.Scheme && r.Host == c.base.Host {
+		r.User = nil
 		return r, nil
 	}
 	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + "/" + strings.TrimLeft(r.Path, "/")
+	prefix := strings.TrimRight(c.base.Path, "/")
+	if prefix != "" && (r.Path == prefix || strings.HasPrefix(r.Path, prefix+"/")) {
+		u.Path = r.Path
+	} else {
+		u.Path = prefix + "/" + strings.TrimLeft(r.Path, "/")
+	}
+	u.RawPath = ""
 	u.RawQuery = r.RawQuery
 	return &u, nil
 }
@@ -276,18 +282,23 @@ func (c *Client) getOnce(ctx context.Context, u *url.URL) ([]byte, error) {
 		if json.Unmarshal(body, &tw) == nil {
 			ae.Code, ae.Message, ae.MoreInfo = tw.Code, tw.Message, tw.MoreInfo
 		}
-		ae.Message = scrub(ae.Message, c.authToken)
+		ae.Message = c.scrub(ae.Message)
+		ae.MoreInfo = c.scrub(ae.MoreInfo)
 		return nil, ae
 	}
 	return body, nil
 }
 
-// scrub removes secret from s (an echo of it by a misbehaving server).
-func scrub(s, secret string) string {
-	if secret == "" {
-		return s
+// scrub removes the Auth Token, and the Basic credentials made from it, from
+// s (echoed by a misbehaving server).
+func (c *Client) scrub(s string) string {
+	basic := base64.StdEncoding.EncodeToString([]byte(c.accountSID + ":" + c.authToken))
+	for _, secret := range []string{basic, strings.TrimRight(basic, "="), c.authToken} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
 	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
+	return s
 }
 
 // retry runs op until it succeeds, fails for good, or the retries are used
@@ -306,7 +317,7 @@ func (c *Client) retry(ctx context.Context, op func() (time.Duration, bool, erro
 			return err
 		}
 		if serr := c.sleep(ctx, c.backoff(attempt, after)); serr != nil {
-			return fmt.Errorf("%w (while waiting to retry: %v)", err, serr)
+			return fmt.Errorf("%w (while waiting to retry: %w)", err, serr)
 		}
 	}
 }

@@ -1,5 +1,3 @@
-// Package client is the customer side of convoseal: it downloads sealed
-// artifacts from their locations and opens them with the customer's private key.
 package client
 
 import (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/convoseal/convoseal/seal"
 )
@@ -21,6 +22,8 @@ type Keyring struct {
 	mu  sync.RWMutex
 	ids []*seal.RSAIdentity
 	by  map[string]*seal.RSAIdentity
+
+	attempts atomic.Int64 // seal.Open calls, for tests
 }
 
 // NewKeyring returns an empty keyring.
@@ -104,6 +107,7 @@ func (k *Keyring) OpenWith(body []byte, env seal.Envelope) ([]byte, string, erro
 		return nil, "", fmt.Errorf("%w: no private key was given", seal.ErrIncorrectIdentity)
 	}
 	if match != nil {
+		k.attempts.Add(1)
 		pt, err := seal.Open(match, body, env)
 		if err == nil || !errors.Is(err, seal.ErrIncorrectIdentity) {
 			return pt, match.Fingerprint(), err
@@ -115,6 +119,7 @@ func (k *Keyring) OpenWith(body []byte, env seal.Envelope) ([]byte, string, erro
 		if id == match {
 			continue
 		}
+		k.attempts.Add(1)
 		pt, err := seal.Open(id, body, env)
 		if err == nil || !errors.Is(err, seal.ErrIncorrectIdentity) {
 			return pt, id.Fingerprint(), err

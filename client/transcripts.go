@@ -97,10 +97,29 @@ func (t Transcript) Participants() []Participant {
 	}
 	var out []Participant
 	for _, raw := range ch.Participants {
-		var p Participant
-		if json.Unmarshal(raw, &p) == nil {
-			out = append(out, p)
+		var p struct {
+			Participant
+			// channel_participant is a number in Twilio's documentation;
+			// a numeric string is accepted too.
+			Channel json.RawMessage `json:"channel_participant"`
 		}
+		if json.Unmarshal(raw, &p) != nil {
+			continue
+		}
+		var n json.Number
+		if json.Unmarshal(p.Channel, &n) != nil {
+			var s string
+			if json.Unmarshal(p.Channel, &s) != nil {
+				continue
+			}
+			n = json.Number(s)
+		}
+		c, err := n.Int64()
+		if err != nil || c < 0 || c > 1<<20 {
+			continue
+		}
+		p.Participant.ChannelParticipant = int(c)
+		out = append(out, p.Participant)
 	}
 	return out
 }

@@ -24,13 +24,12 @@ const maxLocalFile = client.DefaultMaxSize
 
 func newDecryptCommand() *cobra.Command {
 	var (
-		keyPath string
+		keys    keyFlags
 		ivB64   string
 		keyB64  string
 		outPath string
 		raw     bool
 		force   bool
-		passEnv string
 		timeout time.Duration
 	)
 	cmd := &cobra.Command{
@@ -48,6 +47,11 @@ header values given as --iv and --encrypted-key.
 The private key may be PKCS #1 (openssl genrsa), PKCS #8 (openssl pkcs8 -topk8
 -nocrypt) or passphrase-protected PKCS #8; the passphrase is read from the
 environment variable named by --passphrase-env, or asked for on the terminal.
+Give --private-key several times (or a file holding several keys) when the
+Service's key was rotated: each artifact is opened with the key whose
+fingerprint its metadata names, else with each key in turn. The key's PEM text
+may instead be in $CONVOSEAL_PRIVATE_KEY (see --private-key-env). Keys are
+never written anywhere.
 
 Output goes to standard output, or with -o to a new file (mode 0600). With several
 inputs, or when -o ends in "/" or names a directory, -o is a directory (created
@@ -62,9 +66,6 @@ that of the first failure.
   convoseal decrypt --private-key private_key.pem --iv "$IV" --encrypted-key "$KEY" sentences.bin`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if keyPath == "" {
-				return usageErrorf("--private-key is required")
-			}
 			var local []string
 			for _, a := range args {
 				if !isURL(a) {
@@ -80,13 +81,16 @@ that of the first failure.
 			case !manual && len(local) > 0:
 				return usageErrorf("%s: a local file needs --iv and --encrypted-key (the x-amz-meta-x-amz-iv and x-amz-meta-x-amz-key headers of its download)", local[0])
 			}
+			if !keys.given() {
+				return usageErrorf("--private-key is required (or the key's PEM text in $%s)", keys.env)
+			}
 			outDir, err := outputDir(outPath, len(args))
 			if err != nil {
 				return err
 			}
 			names := map[string]bool{}
 
-			id, err := loadIdentity(keyPath, passEnv)
+			id, err := keys.load()
 			if err != nil {
 				return err
 			}
@@ -125,13 +129,12 @@ that of the first failure.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&keyPath, "private-key", "", "PEM file with your RSA private key (required)")
+	keys.register(f)
 	f.StringVar(&ivB64, "iv", "", "base64 IV: the x-amz-meta-x-amz-iv header (with FILE)")
 	f.StringVar(&keyB64, "encrypted-key", "", "base64 wrapped key: the x-amz-meta-x-amz-key header (with FILE)")
 	f.StringVarP(&outPath, "output", "o", "", "write to this new file instead of standard output; a directory (made if missing) with several inputs, or when it ends in / or is one")
 	f.BoolVar(&raw, "raw", false, "write the plaintext exactly as decrypted (no JSON pretty-printing)")
 	f.BoolVar(&force, "force", false, "overwrite existing output files")
-	f.StringVar(&passEnv, "passphrase-env", defaultPassphraseEnv, "environment variable holding the private key's passphrase, if it has one")
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "limit for each download")
 	return cmd
 }
@@ -140,31 +143,7 @@ func isURL(s string) bool {
 	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")
 }
 
-func loadIdentity(path, passEnv string) (*seal.RSAIdentity, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, withCode(exitKey, fmt.Errorf("private key: %w", err))
-	}
-	if st.Size() > seal.MaxKeyFileSize {
-		return nil, withCode(exitKey, fmt.Errorf("private key %s: %w", path, seal.ErrKeyTooLarge))
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, withCode(exitKey, fmt.Errorf("private key: %w", err))
-	}
-	defer clear(data)
-	priv, err := seal.ParsePrivateKey(data, func() ([]byte, error) { return readPassphrase(passEnv, false) })
-	if err != nil {
-		return nil, withCode(exitKey, fmt.Errorf("private key %s: %w", path, err))
-	}
-	id, err := seal.NewRSAIdentity(priv)
-	if err != nil {
-		return nil, withCode(exitKey, fmt.Errorf("private key %s: %w", path, err))
-	}
-	return id, nil
-}
-
-func openLocal(id seal.Identity, file, ivB64, keyB64 string) ([]byte, error) {
+func openLocal(id *client.Keyring, file, ivB64, keyB64 string) ([]byte, error) {
 	iv, err := seal.DecodeBase64("--iv", ivB64)
 	if err != nil {
 		return nil, withCode(exitEnvelope, err)
@@ -185,11 +164,11 @@ func openLocal(id seal.Identity, file, ivB64, keyB64 string) ([]byte, error) {
 	if len(body) > maxLocalFile {
 		return nil, fmt.Errorf("%s is larger than %d bytes", file, maxLocalFile)
 	}
-	pt, err := seal.Open(id, body, seal.Envelope{WrappedKey: wrapped, IV: iv})
+	pt, err := id.Open(body, seal.Envelope{WrappedKey: wrapped, IV: iv})
 	return pt, classifyOpenError(err)
 }
 
-func openURL(ctx context.Context, d *client.Downloader, id seal.Identity, u string) ([]byte, error) {
+func openURL(ctx context.Context, d *client.Downloader, id *client.Keyring, u string) ([]byte, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -200,7 +179,7 @@ func openURL(ctx context.Context, d *client.Downloader, id seal.Identity, u stri
 		}
 		return nil, withCode(exitDownload, err)
 	}
-	pt, err := a.Open(id)
+	pt, err := id.Open(a.Body, a.Envelope)
 	return pt, classifyOpenError(err)
 }
 

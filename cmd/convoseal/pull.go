@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -32,11 +31,9 @@ type pullFlags struct {
 	jsonl, redacted, noProgress       bool
 	parallel                          int
 	progressEvery                     time.Duration
-	baseURL, accountSID               string
-	keyFiles                          []string
-	keyEnv, passEnv                   string
-	timeout                           time.Duration
 	cpuProfile                        string
+	api                               apiFlags // shared with fetch
+	keys                              keyFlags
 }
 
 func newPullCommand() *cobra.Command {
@@ -85,8 +82,11 @@ after a change of the Service's key are pulled in one run. Keys may be PKCS #1,
 PKCS #8 or passphrase-protected PKCS #8 (the passphrase from --passphrase-env,
 or asked on the terminal). Keys are never written anywhere.
 
-Credentials: the Account SID from --account-sid or $TWILIO_ACCOUNT_SID, the Auth
-Token from $TWILIO_AUTH_TOKEN; the API from --url or $CONVOSEAL_URL.
+The API is --url (else $CONVOSEAL_URL, else ` + defaultFetchURL + `), with the
+Account SID and Auth Token from --account-sid and --auth-token, else
+$TWILIO_ACCOUNT_SID and $TWILIO_AUTH_TOKEN, as for fetch. Requests answered
+429 or 5xx are retried with backoff; a location whose signature expired is
+fetched afresh.
 
 Progress goes to standard error: a status line redrawn in place on a terminal,
 else a plain line every --progress-interval. A summary follows: transcripts
@@ -113,14 +113,10 @@ resume).`,
 	f.StringVar(&fl.since, "since", "", "only transcripts created at or after this time (RFC 3339, or YYYY-MM-DD in UTC); default: since the last pull")
 	f.IntVar(&fl.parallel, "parallel", 2*runtime.NumCPU(), "transcripts downloaded and decrypted at once")
 	f.BoolVar(&fl.redacted, "redacted", true, "pull the redacted variant where the transcript has one (false: the unredacted original)")
-	f.StringVar(&fl.baseURL, "url", "", "API base URL (default $"+client.EnvURL+", else "+client.DefaultBaseURL+")")
-	f.StringVar(&fl.accountSID, "account-sid", "", "Account SID (default $"+client.EnvAccountSID+"); the Auth Token is read from $"+client.EnvAuthToken)
-	f.StringArrayVar(&fl.keyFiles, "private-key", nil, "PEM file with one or more RSA private keys (repeatable)")
-	f.StringVar(&fl.keyEnv, "private-key-env", client.EnvPrivateKey, "environment variable that may hold PEM private key text")
-	f.StringVar(&fl.passEnv, "passphrase-env", defaultPassphraseEnv, "environment variable holding the private keys' passphrase, if they have one")
 	f.DurationVar(&fl.progressEvery, "progress-interval", 0, "how often progress is shown (default 2s, or 100ms on a terminal)")
 	f.BoolVar(&fl.noProgress, "no-progress", false, "show no progress, only the summary")
-	f.DurationVar(&fl.timeout, "timeout", 5*time.Minute, "limit for each HTTP request")
+	fl.api.register(cmd)
+	fl.keys.register(f)
 	f.StringVar(&fl.cpuProfile, "cpuprofile", "", "write a CPU profile of the pull to this file (for benchmarks)")
 	f.MarkHidden("cpuprofile")
 	return cmd
@@ -157,17 +153,13 @@ func runPull(cmd *cobra.Command, fl pullFlags) error {
 	if err != nil {
 		return err
 	}
-	keys, err := client.LoadKeys(client.KeySources{Files: fl.keyFiles, Env: fl.keyEnv,
-		Passphrase: func(string) ([]byte, error) { return readPassphrase(fl.passEnv, false) }})
+	keys, err := fl.keys.load()
 	if err != nil {
-		if errors.Is(err, client.ErrNoKeys) {
-			return withCode(exitKey, fmt.Errorf("give your private key with --private-key (or $%s)", fl.keyEnv))
-		}
-		return withCode(exitKey, err)
+		return err
 	}
-	c, err := client.New(client.Options{BaseURL: fl.baseURL, AccountSID: fl.accountSID, Keys: keys, HTTPClient: pullHTTPClient(fl.parallel, fl.timeout)})
+	c, err := pullClient(&fl.api, keys, fl.parallel)
 	if err != nil {
-		return usageErrorf("%v", err)
+		return err
 	}
 
 	// Where the output and the state go; a lock keeps a second pull out.
@@ -244,14 +236,30 @@ func runPull(cmd *cobra.Command, fl pullFlags) error {
 	return nil
 }
 
-// pullHTTPClient keeps enough idle connections for --parallel downloads.
-func pullHTTPClient(parallel int, timeout time.Duration) *http.Client {
+// pullClient is fetch's client (the same flags and defaults) with an HTTP
+// transport that keeps enough idle connections for --parallel downloads.
+func pullClient(a *apiFlags, keys *client.Keyring, parallel int) (*client.Client, error) {
+	base := a.url
+	if base == "" {
+		base = os.Getenv(client.EnvURL)
+	}
+	if base == "" {
+		base = defaultFetchURL
+	}
+	retries := a.retries
+	if retries == 0 {
+		retries = -1
+	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 15 * time.Second
-	t.ResponseHeaderTimeout = 60 * time.Second
 	t.MaxIdleConnsPerHost = max(32, 4*parallel)
-	return &http.Client{Transport: t, Timeout: timeout}
+	c, err := client.New(client.Options{BaseURL: base, AccountSID: a.accountSID, AuthToken: a.authToken,
+		HTTPClient: &http.Client{Transport: t, Timeout: a.timeout}, Keys: keys, MaxRetries: retries})
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return c, nil
 }
 
 func isTerminal(w io.Writer) bool {
