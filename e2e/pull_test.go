@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -657,4 +658,77 @@ func TestPullKeyRotation(t *testing.T) {
 			t.Errorf("key %s opened %d artifacts, want %d", fp, k, 2*half)
 		}
 	}
+}
+
+// TestPullPending: transcripts still in progress are counted as pending and
+// pulled by a later run, although newer ones were pulled before them (they
+// complete out of creation order); nothing is downloaded twice.
+func TestPullPending(t *testing.T) {
+	release := make(chan struct{})
+	var held atomic.Int32
+	media := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"sentences": []sentenceIn{{1, 0, 1, "held " + r.URL.Path, 0.9, nil}}})
+	}))
+	defer media.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+
+	s := StartServer(t, ServerOptions{})
+	c := s.Twilio()
+	kf, cred := RegisterKey(t, c)
+	svc := lcService(t, c, "pending", cred)
+	corpus := &pullCorpus{service: svc, ops: map[string]bool{}, hashes: map[string]string{}}
+	op := prebuilt(t, s, "Sentiment Analysis")
+	attach(t, s, svc, op)
+	corpus.ops[op] = true
+	// The held ones are created first (the oldest), and wait in the pipeline.
+	var heldSIDs []string
+	for i := range 2 {
+		sid := lcCreate(t, c, svc, fmt.Sprintf("%s/call-%d.json", media.URL, i))
+		heldSIDs = append(heldSIDs, sid)
+		corpus.hashes[sid] = pullTextHash([]string{fmt.Sprintf("held /call-%d.json", i)})
+	}
+	for deadline := time.Now().Add(30 * time.Second); held.Load() < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the pipeline did not fetch the held media")
+		}
+	}
+	time.Sleep(1100 * time.Millisecond) // the others are created in a later second
+	seedPull(t, s, svc, 5, corpus)
+
+	dir := filepath.Join(t.TempDir(), "pulled")
+	// Without the margin for late commits, only the pending transcripts
+	// keep the watermark down.
+	args := []string{"--private-key", kf.Private, "--service", svc, "-o", dir, "--no-progress", "--late-commit-margin", "0"}
+	_, out, sum := runPull(t, s, args...)
+	if sum.pulled != 5 || sum.pending != 2 || sum.failed != 0 {
+		t.Fatalf("with two in progress: %+v\n%s", sum, out)
+	}
+	close(release)
+	for _, sid := range heldSIDs {
+		if tr := WaitTranscript(t, c, sid, 30*time.Second); *tr.Status != "completed" {
+			t.Fatalf("%s is %s", sid, *tr.Status)
+		}
+	}
+	before := requestCount(t, s, "/v2/Transcripts/{sid}/Sentences/Encrypted")
+	_, out, sum = runPull(t, s, args...)
+	if sum.pulled != 2 || sum.skipped != 5 || sum.pending != 0 {
+		t.Fatalf("after they completed: %+v\n%s", sum, out)
+	}
+	if got := requestCount(t, s, "/v2/Transcripts/{sid}/Sentences/Encrypted") - before; got != 2 {
+		t.Fatalf("%v sentences locations fetched, want 2", got)
+	}
+	checkPullDir(t, dir, corpus)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net"
@@ -32,6 +33,7 @@ type pullFlags struct {
 	parallel                          int
 	progressEvery                     time.Duration
 	cpuProfile                        string
+	margin                            time.Duration
 	api                               apiFlags // shared with fetch
 	keys                              keyFlags
 }
@@ -119,6 +121,8 @@ resume).`,
 	fl.keys.register(f)
 	f.StringVar(&fl.cpuProfile, "cpuprofile", "", "write a CPU profile of the pull to this file (for benchmarks)")
 	f.MarkHidden("cpuprofile")
+	f.DurationVar(&fl.margin, "late-commit-margin", pull.LateCommitMargin, "how far below the newest transcript seen the watermark stays (for creations that commit late)")
+	f.MarkHidden("late-commit-margin")
 	return cmd
 }
 
@@ -211,7 +215,7 @@ func runPull(cmd *cobra.Command, fl pullFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	p := pull.New(c, pull.Options{ServiceSID: fl.service, Since: since, Redacted: fl.redacted, Parallel: fl.parallel,
-		Sink: sink, State: state, StatePath: statePath})
+		Sink: sink, State: state, StatePath: statePath, Margin: cmp.Or(fl.margin, -1)})
 	stderr := cmd.ErrOrStderr()
 	var prog *pull.Progress
 	if !fl.noProgress {

@@ -39,7 +39,10 @@ type Options struct {
 	StatePath string
 	SaveEvery time.Duration // 0: 1 s
 	PageSize  int           // 0: 1000
-	Now       func() time.Time
+	// Margin is how far below the newest transcript listed the watermark
+	// stays at most; 0: LateCommitMargin; negative: none.
+	Margin time.Duration
+	Now    func() time.Time
 }
 
 // Failure is a transcript that could not be pulled, and why.
@@ -96,6 +99,12 @@ func New(src Source, o Options) *Puller {
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 1000
+	}
+	switch {
+	case o.Margin == 0:
+		o.Margin = LateCommitMargin
+	case o.Margin < 0:
+		o.Margin = 0
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -224,7 +233,7 @@ func (p *Puller) Run(ctx context.Context) (*Summary, error) {
 	}
 	p.mu.Lock()
 	p.flushLocked(scope)
-	scope.Advance(from, complete && !interrupted, listed)
+	scope.Advance(from, complete && !interrupted, listed, p.o.Margin)
 	failures := append([]Failure(nil), p.failures...)
 	p.mu.Unlock()
 	if err := p.save(); err != nil {
@@ -263,9 +272,7 @@ func (p *Puller) pullOne(ctx context.Context, t client.Transcript, setDone func(
 		p.markDone(t.SID, t.DateCreated)
 		return true
 	case ctx.Err() != nil:
-		// Interrupted: neither failed nor done; the next run takes it.
-		p.toPull.Add(-1)
-		return false
+		return false // interrupted: neither failed nor done; the next run takes it
 	case errors.Is(err, client.ErrNotEncrypted):
 		p.toPull.Add(-1)
 		p.unencrypted.Add(1)

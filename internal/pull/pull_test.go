@@ -324,7 +324,7 @@ func TestAdvance(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := &Scope{Done: map[string]time.Time{"old": at(-100)}}
-			sc.Advance(tc.start, tc.complete, tc.listed)
+			sc.Advance(tc.start, tc.complete, tc.listed, LateCommitMargin)
 			if !sc.Watermark.Equal(tc.want) {
 				t.Fatalf("watermark %v, want %v", sc.Watermark, tc.want)
 			}
@@ -345,7 +345,7 @@ func TestStateFile(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, StateFileName)
 	s := NewState(true)
-	s.Scope("GA1").Advance(time.Time{}, true, []Listed{{"GTa", t0, true}})
+	s.Scope("GA1").Advance(time.Time{}, true, []Listed{{"GTa", t0, true}}, LateCommitMargin)
 	if err := s.Save(p); err != nil {
 		t.Fatal(err)
 	}

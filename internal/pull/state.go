@@ -137,13 +137,13 @@ type Listed struct {
 
 // Advance moves the watermark after a pull that listed from start on. When
 // the listing completed, the new watermark is the date_created of the oldest
-// transcript not done (pending, failed to pull, interrupted), at most
-// LateCommitMargin below the newest one listed, and never below start;
+// transcript not done (pending, failed to pull, interrupted), at most margin
+// (normally LateCommitMargin) below the newest one listed, and never below start;
 // when it did not complete (an error, or an interrupt, part-way through a
 // newest-first listing), older transcripts may be unseen and the watermark
 // becomes start. done SIDs are recorded; those below the new watermark are
 // forgotten.
-func (sc *Scope) Advance(start time.Time, complete bool, listed []Listed) {
+func (sc *Scope) Advance(start time.Time, complete bool, listed []Listed, margin time.Duration) {
 	w := start
 	if complete && len(listed) > 0 {
 		newest := listed[0].DateCreated
@@ -152,7 +152,7 @@ func (sc *Scope) Advance(start time.Time, complete bool, listed []Listed) {
 				newest = l.DateCreated
 			}
 		}
-		cand := newest.Add(-LateCommitMargin)
+		cand := newest.Add(-margin)
 		for _, l := range listed {
 			if !l.Done && l.DateCreated.Before(cand) {
 				cand = l.DateCreated
