@@ -5,6 +5,8 @@
 #
 #   1. convoseal pull -o DIR                (default --parallel: 2 × CPUs)
 #   2. convoseal pull -o DIR --parallel 1   (one transcript at a time)
+#      and convoseal pull --jsonl > FILE    (one output file: no per-file
+#      temporary file, fsync and rename, like the Python loop's plain writes)
 #   3. a tuned single-process Python loop using `cryptography`
 #      (scripts/benchpull/tuned_loop.py: key loaded once, one kept-alive HTTP
 #      connection, each artifact unwrapped, opened and written in turn)
@@ -83,6 +85,9 @@ measure pull "$work/convoseal" pull --url "$base" --private-key "$work/private_k
 log "convoseal pull --parallel 1"
 measure pull1 "$work/convoseal" pull --url "$base" --private-key "$work/private_key.pem" --service "$SERVICE_SID" \
   -o "$work/out-pull1" --no-progress --parallel 1
+log "convoseal pull --jsonl"
+measure jsonl "$work/convoseal" pull --url "$base" --private-key "$work/private_key.pem" --service "$SERVICE_SID" \
+  --jsonl --no-progress
 log "tuned Python loop"
 mkdir -p "$work/out-py"
 measure python python3 scripts/benchpull/tuned_loop.py "$base" "$SERVICE_SID" "$work/private_key.pem" "$work/out-py"
@@ -118,6 +123,7 @@ for d in "$work"/out-pull/GT*; do
   cmp -s "$d/sentences.json" "$work/out-pull1/$sid/sentences.json" && cmp -s "$d/sentences.json" "$work/out-py/$sid/sentences.json" ||
     { echo "bench-pull: $sid: the outputs differ" >&2; exit 1; }
 done
+[ "$(wc -l <"$work/out-jsonl.txt")" = "$TRANSCRIPTS" ] || { echo "bench-pull: --jsonl did not write $TRANSCRIPTS lines" >&2; exit 1; }
 [ "$(ls "$work/out-pull" | grep -c '^GT')" = "$TRANSCRIPTS" ] || { echo "bench-pull: convoseal pull did not write $TRANSCRIPTS folders" >&2; exit 1; }
 
 # Where pull's CPU goes: the share of profile samples under each group.
@@ -157,7 +163,8 @@ doc_cpu = doc["cpu"] * arts / sample
 rows = [
     ("`convoseal pull` (default --parallel)", runs["pull"]["wall"], runs["pull"]["cpu"], runs["pull"]["server_cpu"]),
     ("`convoseal pull --parallel 1`", runs["pull1"]["wall"], runs["pull1"]["cpu"], runs["pull1"]["server_cpu"]),
-    ("tuned Python loop (`cryptography`, one connection)", runs["python"]["wall"], runs["python"]["cpu"], runs["python"]["server_cpu"]),
+    ("`convoseal pull --jsonl > FILE` (no per-file fsync)", runs["jsonl"]["wall"], runs["jsonl"]["cpu"], runs["jsonl"]["server_cpu"]),
+    ("tuned Python loop (`cryptography`, one connection, files without fsync)", runs["python"]["wall"], runs["python"]["cpu"], runs["python"]["server_cpu"]),
     (f"documented script once per artifact (**extrapolated** from {sample} artifacts: {doc['wall']:.2f} s)", doc_wall, doc_cpu, doc["server_cpu"] * arts / sample),
 ]
 for name, wall, c, s in rows:

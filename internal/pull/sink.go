@@ -212,10 +212,12 @@ func (s *DirSink) Write(r *Record) error {
 	fillArtifacts(r, true)
 	dir := filepath.Join(s.Root, r.Meta.SID)
 	opDir := filepath.Join(dir, OperatorResultsDir)
-	_, statErr := os.Stat(dir)
-	newDir := os.IsNotExist(statErr)
-	if err := os.MkdirAll(opDir, 0o700); err != nil {
-		return fmt.Errorf("folder: %w", err)
+	newDir, err := mkdir(dir)
+	if err != nil {
+		return err
+	}
+	if _, err := mkdir(opDir); err != nil {
+		return err
 	}
 	if err := writeFileSynced(filepath.Join(dir, SentencesFile), r.Sentences.Plaintext); err != nil {
 		return err
@@ -229,10 +231,12 @@ func (s *DirSink) Write(r *Record) error {
 		}
 	}
 	// An earlier, interrupted pull may have left a result this one lacks.
-	if ents, err := os.ReadDir(opDir); err == nil {
-		for _, e := range ents {
-			if !keep[e.Name()] && !e.IsDir() {
-				os.Remove(filepath.Join(opDir, e.Name()))
+	if !newDir {
+		if ents, err := os.ReadDir(opDir); err == nil {
+			for _, e := range ents {
+				if !keep[e.Name()] && !e.IsDir() {
+					os.Remove(filepath.Join(opDir, e.Name()))
+				}
 			}
 		}
 	}
@@ -252,6 +256,20 @@ func (s *DirSink) Write(r *Record) error {
 		return fmt.Errorf("transcript.json: %w", err)
 	}
 	return WriteFileAtomic(filepath.Join(dir, TranscriptFile), append(meta, '\n'))
+}
+
+// mkdir makes a folder (0700) and reports whether it is new.
+func mkdir(dir string) (bool, error) {
+	err := os.Mkdir(dir, 0o700)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrExist):
+		if st, serr := os.Stat(dir); serr == nil && st.IsDir() {
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("folder: %w", err)
 }
 
 // JSONLSink writes one JSON object per line per transcript to W:
