@@ -158,18 +158,21 @@ func (p *Puller) Run(ctx context.Context) (*Summary, error) {
 		listMu.Unlock()
 	}
 
-	work := make(chan client.Transcript)
+	work := newQueue[client.Transcript]()
 	var wg sync.WaitGroup
 	for range p.o.Parallel {
 		wg.Go(func() {
-			for t := range work {
-				if ctx.Err() != nil {
-					continue // interrupted: left for the next run
+			for {
+				t, ok := work.pop()
+				if !ok || ctx.Err() != nil {
+					return // done, or interrupted: what is left waits for the next run
 				}
 				p.pullOne(ctx, t, setDone)
 			}
 		})
 	}
+	stopWorkers := context.AfterFunc(ctx, work.close)
+	defer stopWorkers()
 
 	saverCtx, stopSaver := context.WithCancel(context.Background())
 	saverDone := make(chan error, 1)
@@ -178,7 +181,7 @@ func (p *Puller) Run(ctx context.Context) (*Summary, error) {
 	var listErr error
 	complete := false
 	func() {
-		defer close(work)
+		defer work.close()
 		for t, err := range p.src.Transcripts(ctx, lo) {
 			if err != nil {
 				listErr = err
@@ -204,11 +207,7 @@ func (p *Puller) Run(ctx context.Context) (*Summary, error) {
 				p.markDone(t.SID, t.DateCreated)
 			case t.Status == "completed":
 				p.toPull.Add(1)
-				select {
-				case work <- t:
-				case <-ctx.Done():
-					return
-				}
+				work.push(t)
 			case noResults[t.Status]:
 				p.unavailable.Add(1)
 				setDone(t.SID) // never pullable: does not hold the watermark
