@@ -416,9 +416,33 @@ func TestPull(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pulled")
 	args := []string{"--private-key", kf.Private, "--service", svc, "-o", dir}
 
-	// A run killed outright once a third is done.
+	// A run interrupted (SIGINT) once a sixth is done stops cleanly: exit
+	// 130, a summary, and a state naming at least what it reported done.
 	start = time.Now()
-	killedAt := pullKilled(t, s, n, append(args, "--parallel", "2", "--progress-interval", "50ms")...)
+	fast := append(append([]string(nil), args...), "--parallel", "2", "--progress-interval", "50ms")
+	interrupted, log := pullSignalled(t, s, os.Interrupt, func(done, skipped int) bool { return 6*done >= n }, fast...)
+	if interrupted.code != 130 || !strings.Contains(log, "interrupted; the state is saved") {
+		t.Fatalf("SIGINT: exit %d\n%s", interrupted.code, tail(log, 2000))
+	}
+	sum := parsePullSummary(t, log)
+	var st struct {
+		Scopes map[string]struct {
+			Done map[string]string `json:"done"`
+		} `json:"scopes"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ".convoseal-pull.state")); err != nil || json.Unmarshal(b, &st) != nil || len(st.Scopes[svc].Done) != sum.pulled || sum.pulled < interrupted.done {
+		t.Fatalf("after SIGINT: state %v (%d done), summary %+v, progress said %d", err, len(st.Scopes[svc].Done), sum, interrupted.done)
+	}
+	t.Logf("interrupted after %s with %d pulled", time.Since(start).Round(time.Millisecond), sum.pulled)
+
+	// A run killed outright (SIGKILL) once a third is done, counting those
+	// it skipped as pulled before.
+	start = time.Now()
+	killed, log := pullSignalled(t, s, os.Kill, func(done, skipped int) bool { return done > 0 && 3*(done+skipped) >= n }, fast...)
+	if killed.code != -1 || killed.skipped < sum.pulled {
+		t.Fatalf("SIGKILL: exit %d, %d skipped (%d pulled before)\n%s", killed.code, killed.skipped, sum.pulled, tail(log, 2000))
+	}
+	killedAt := killed.done + killed.skipped
 	var partial, complete int
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
@@ -516,9 +540,18 @@ func TestPull(t *testing.T) {
 	}
 }
 
-// pullKilled starts a pull, SIGKILLs it once its progress shows at least a
-// third of n done, and returns the count it had shown.
-func pullKilled(t *testing.T, s *Server, n int, args ...string) int {
+// signalled is how a signalled pull ended: its exit code (-1: killed by
+// the signal) and the done and skipped counts of its last progress line.
+type signalled struct {
+	code, done, skipped int
+}
+
+var progressLine = regexp.MustCompile(`^pull: (\d+)/\S+ transcripts, \d+ failed, (\d+) skipped`)
+
+// pullSignalled starts a pull, sends it sig once a progress line satisfies
+// when, and returns how it ended and everything it wrote to standard error.
+// It fails the test if the pull ended before the signal.
+func pullSignalled(t *testing.T, s *Server, sig os.Signal, when func(done, skipped int) bool, args ...string) (signalled, string) {
 	t.Helper()
 	cmd := pullCmd(s, args...)
 	pipe, err := cmd.StderrPipe()
@@ -528,30 +561,28 @@ func pullKilled(t *testing.T, s *Server, n int, args ...string) int {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	progress := regexp.MustCompile(`^pull: (\d+)/`)
-	sc := bufio.NewScanner(pipe)
+	var r signalled
 	var log strings.Builder
-	doneAt := -1
+	sent := false
+	sc := bufio.NewScanner(pipe)
 	for sc.Scan() {
 		log.WriteString(sc.Text() + "\n")
-		if m := progress.FindStringSubmatch(sc.Text()); m != nil {
-			if d, _ := strconv.Atoi(m[1]); 3*d >= n {
-				cmd.Process.Kill()
-				doneAt = d
-				break
+		if m := progressLine.FindStringSubmatch(sc.Text()); m != nil && !sent {
+			r.done, _ = strconv.Atoi(m[1])
+			r.skipped, _ = strconv.Atoi(m[2])
+			if when(r.done, r.skipped) {
+				cmd.Process.Signal(sig)
+				sent = true
 			}
 		}
 	}
-	go io.Copy(io.Discard, pipe)
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	if doneAt < 0 || !errors.As(err, &ee) || ee.ExitCode() != -1 {
-		t.Fatalf("the pull was not killed part-way (exit %v):\n%s", err, tail(log.String(), 3000))
+	if !sent || !errors.As(err, &ee) {
+		t.Fatalf("the pull ended before it was sent %v (exit %v):\n%s", sig, err, tail(log.String(), 3000))
 	}
-	if doneAt >= n {
-		t.Fatalf("the pull had finished (%d/%d) when it was killed", doneAt, n)
-	}
-	return doneAt
+	r.code = ee.ExitCode()
+	return r, log.String()
 }
 
 // decryptResultsRaw decrypts a transcript's operator results with the
