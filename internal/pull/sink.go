@@ -303,6 +303,7 @@ func (s *JSONLSink) Write(r *Record) error {
 		rec.OperatorResults = append(rec.OperatorResults, compact(d.Plaintext))
 	}
 	var buf bytes.Buffer
+	defer func() { clear(buf.Bytes()) }()
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(rec); err != nil {
