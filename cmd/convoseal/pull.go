@@ -113,7 +113,7 @@ resume).`,
 	f.StringVar(&fl.stateFile, "state", "", "with --jsonl: state file that makes later runs pull only what is new (default with -o: DIR/"+pull.StateFileName+")")
 	f.StringVar(&fl.service, "service", "", "pull this Service's transcripts (GA…); default: the whole account")
 	f.StringVar(&fl.since, "since", "", "only transcripts created at or after this time (RFC 3339, or YYYY-MM-DD in UTC); default: since the last pull")
-	f.IntVar(&fl.parallel, "parallel", 2*runtime.NumCPU(), "transcripts downloaded and decrypted at once")
+	f.IntVar(&fl.parallel, "parallel", 2*runtime.NumCPU(), "transcripts downloaded and decrypted at once (raise it for a distant server: each transcript takes several requests in turn)")
 	f.BoolVar(&fl.redacted, "redacted", true, "pull the redacted variant where the transcript has one (false: the unredacted original)")
 	f.DurationVar(&fl.progressEvery, "progress-interval", 0, "how often progress is shown (default 2s, or 100ms on a terminal)")
 	f.BoolVar(&fl.noProgress, "no-progress", false, "show no progress, only the summary")

@@ -253,9 +253,9 @@ func (sc *Scope) doneLocked(mu *sync.Mutex, sid string) (time.Time, bool) {
 	return t, ok
 }
 
-// pullOne fetches, decrypts and writes one transcript; it reports whether
-// it succeeded.
-func (p *Puller) pullOne(ctx context.Context, t client.Transcript, setDone func(string)) bool {
+// pullOne fetches, decrypts and writes one transcript, and counts the
+// outcome.
+func (p *Puller) pullOne(ctx context.Context, t client.Transcript, setDone func(string)) {
 	rec, err := p.fetch(ctx, t)
 	if err == nil {
 		err = p.o.Sink.Write(rec)
@@ -269,21 +269,20 @@ func (p *Puller) pullOne(ctx context.Context, t client.Transcript, setDone func(
 		p.artifacts.Add(int64(1 + len(rec.OperatorResults)))
 		setDone(t.SID)
 		p.markDone(t.SID, t.DateCreated)
-		return true
+		return
 	case ctx.Err() != nil:
-		return false // interrupted: neither failed nor done; the next run takes it
+		return // interrupted: neither failed nor done; the next run takes it
 	case errors.Is(err, client.ErrNotEncrypted):
 		p.toPull.Add(-1)
 		p.unencrypted.Add(1)
 		setDone(t.SID) // nothing to decrypt, now or later
 		p.markDone(t.SID, t.DateCreated)
-		return false
+		return
 	}
 	p.failed.Add(1)
 	p.mu.Lock()
 	p.failures = append(p.failures, Failure{SID: t.SID, Reason: err.Error()})
 	p.mu.Unlock()
-	return false
 }
 
 func (r *Record) docs() []*Doc {
