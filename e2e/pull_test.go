@@ -465,7 +465,8 @@ func TestPull(t *testing.T) {
 	if sum.failed != 0 || sum.pulled+sum.skipped != n || sum.skipped < complete {
 		t.Fatalf("resumed pull: %+v; want %d in all, at least %d skipped\n%s", sum, n, complete, tail(stderr, 3000))
 	}
-	if got := requestCount(t, s, "/v2/Transcripts/{sid}/Sentences/Encrypted") - encBefore; int(got) != sum.pulled {
+	// (A few more would be retries of a request the busy server refused.)
+	if got := requestCount(t, s, "/v2/Transcripts/{sid}/Sentences/Encrypted") - encBefore; int(got) < sum.pulled || int(got) > sum.pulled+10 {
 		t.Errorf("the resumed pull fetched %v sentences locations for %d transcripts pulled", got, sum.pulled)
 	}
 	if sum.artifacts != 4*sum.pulled || sum.bytes <= 0 {
@@ -724,7 +725,8 @@ func TestPullPending(t *testing.T) {
 	op := prebuilt(t, s, "Sentiment Analysis")
 	attach(t, s, svc, op)
 	corpus.ops[op] = true
-	// The held ones are created first (the oldest), and wait in the pipeline.
+	// The held ones are created first (the oldest), and wait in the pipeline,
+	// holding two of serve's four workers (--workers); the others complete.
 	var heldSIDs []string
 	for i := range 2 {
 		sid := lcCreate(t, c, svc, fmt.Sprintf("%s/call-%d.json", media.URL, i))
