@@ -179,13 +179,11 @@ func runPull(cmd *cobra.Command, fl pullFlags) error {
 			lockPath = statePath + ".lock"
 		}
 	} else {
-		ds, n, err := pull.OpenDir(fl.outDir)
-		if err != nil {
-			return err
+		if err := os.MkdirAll(fl.outDir, 0o700); err != nil {
+			return fmt.Errorf("output directory: %w", err)
 		}
-		sink, removed = ds, n
 		statePath = filepath.Join(fl.outDir, pull.StateFileName)
-		lockPath = filepath.Join(fl.outDir, ".convoseal-pull.lock")
+		lockPath = filepath.Join(fl.outDir, pull.LockFileName)
 	}
 	if lockPath != "" {
 		lock, err := pull.Lock(lockPath)
@@ -193,6 +191,15 @@ func runPull(cmd *cobra.Command, fl pullFlags) error {
 			return err
 		}
 		defer lock.Close()
+	}
+	if !fl.jsonl {
+		// Only under the lock: the temporary files removed might otherwise
+		// be another pull's.
+		ds, n, err := pull.OpenDir(fl.outDir)
+		if err != nil {
+			return err
+		}
+		sink, removed = ds, n
 	}
 	state := pull.NewState(fl.redacted)
 	if statePath != "" {

@@ -83,3 +83,23 @@ func TestPullUnreachable(t *testing.T) {
 		t.Fatal("state file not 0600")
 	}
 }
+
+// TestPullLocked: a second pull into a directory in use is refused before it
+// touches anything (a temporary file of the running one stays).
+func TestPullLocked(t *testing.T) {
+	key := interop.GenerateKeys(t, 2048).Private
+	dir := t.TempDir()
+	lock, err := pull.Lock(filepath.Join(dir, pull.LockFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	tmp := filepath.Join(dir, ".x.convoseal-tmp-0123")
+	os.WriteFile(tmp, nil, 0o600)
+	r := runCLI(t, []string{"TWILIO_ACCOUNT_SID=AC" + strings.Repeat("0", 32), "TWILIO_AUTH_TOKEN=t"},
+		"pull", "--private-key", key, "-o", dir, "--url", "http://127.0.0.1:1")
+	r.must(t, exitFailure, "another convoseal pull is using")
+	if _, err := os.Stat(tmp); err != nil {
+		t.Fatalf("the running pull's temporary file was removed: %v", err)
+	}
+}

@@ -12,6 +12,9 @@ import (
 // StateFileName is the state file's name inside an output directory.
 const StateFileName = ".convoseal-pull.state"
 
+// LockFileName is the lock file's name inside an output directory.
+const LockFileName = ".convoseal-pull.lock"
+
 // stateVersion is the format of the state file.
 const stateVersion = 1
 
