@@ -70,7 +70,7 @@ Customers:   convoseal keygen, then convoseal decrypt.
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
-	root.AddCommand(newKeygenCommand(), newDecryptCommand(), newFetchCommand(), newServeCommand(), newAccountsCommand(), newServicesCommand(), newMigrateCommand(), newASRServeCommand(), newVersionCommand())
+	root.AddCommand(newKeygenCommand(), newDecryptCommand(), newFetchCommand(), newPullCommand(), newServeCommand(), newAccountsCommand(), newServicesCommand(), newMigrateCommand(), newASRServeCommand(), newVersionCommand())
 	root.Version = versionText()
 	root.SetVersionTemplate("{{.Version}}")
 	return root
