@@ -133,11 +133,11 @@ prof_share() { # REGEX
 }
 {
   echo "total $(go tool pprof -top "$work/convoseal" "$work/pull.prof" 2>/dev/null | sed -n 's/^Duration: .*Total samples = \([^ ]*\).*/\1/p')"
-  echo "rsa $(prof_share 'crypto/rsa|crypto/internal/fips140/rsa|bigmod')"
+  echo "rsa $(prof_share 'crypto/rsa|crypto/internal/fips140/rsa|bigmod|seal/internal/libcrypto')"
   echo "aesgcm $(prof_share 'crypto/internal/fips140/aes')"
   echo "http $(prof_share 'net/http|net\.|internal/poll.*Read|internal/poll.*Write')"
   echo "json $(prof_share 'encoding/json')"
-  echo "disk $(prof_share 'os\.\(\*File\)\.Sync|os\.Rename|os\.OpenFile|os\.\(\*File\)\.Write|syncDir|os\.Mkdir|os\.Stat|os\.ReadDir')"
+  echo "disk $(prof_share 'os\.\(\*File\)\.Sync|os\.Rename|os\.OpenFile|os\.\(\*File\)\.Write|syncDir|os\.Mkdir|os\.Stat|os\.ReadDir|unix\.Syncfs|os\.ReadFile')"
   echo "gc $(prof_share 'runtime\.gcBgMarkWorker|runtime\.mallocgc')"
 } >"$work/profile.txt"
 
@@ -183,7 +183,7 @@ print()
 prof = dict(l.split(" ", 1) for l in open(f"{work}/profile.txt").read().splitlines() if " " in l)
 print(f"| group | share of {prof.get('total','?')} CPU samples |")
 print("| --- | --- |")
-labels = {"rsa": "RSA-OAEP unwrap (crypto/rsa, bigmod)", "aesgcm": "AES-256-GCM", "http": "HTTP and sockets (net/http, net)",
+labels = {"rsa": "RSA-OAEP unwrap (libcrypto through purego, or crypto/rsa)", "aesgcm": "AES-256-GCM", "http": "HTTP and sockets (net/http, net)",
           "json": "JSON (encoding/json)", "disk": "files (open, write, fsync, rename, mkdir)", "gc": "allocation and GC"}
 for k, label in labels.items():
     v = prof.get(k, "").split(" ")[0] or "0"

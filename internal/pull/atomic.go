@@ -24,9 +24,19 @@ func WriteFileAtomic(path string, data []byte) error {
 	return syncDir(filepath.Dir(path))
 }
 
-// writeFileSynced is WriteFileAtomic without the directory sync, for a caller
-// that syncs the directory once after several files.
+// writeFileSynced is WriteFileAtomic without the directory sync.
 func writeFileSynced(path string, data []byte) error {
+	return writeFile(path, data, true)
+}
+
+// writeFileRenamed writes data to a temporary file and renames it over path,
+// so that a killed process leaves either the old or the whole new content;
+// without a sync, a machine crash may lose it until the next syncTree.
+func writeFileRenamed(path string, data []byte) error {
+	return writeFile(path, data, !batchedSync)
+}
+
+func writeFile(path string, data []byte, sync bool) error {
 	dir, name := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -41,7 +51,7 @@ func writeFileSynced(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

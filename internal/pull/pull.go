@@ -375,6 +375,11 @@ func (p *Puller) save() error {
 	if p.o.StatePath == "" {
 		return nil
 	}
+	if sy, ok := p.o.Sink.(Syncer); ok {
+		if err := sy.Sync(); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+	}
 	p.mu.Lock()
 	b, err := marshalState(p.o.State)
 	p.mu.Unlock()

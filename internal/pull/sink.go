@@ -88,6 +88,13 @@ type Sink interface {
 	Write(r *Record) error
 }
 
+// Syncer is a Sink whose writes become durable only when Sync is called; a
+// pull syncs before each state save, so the state never records a
+// transcript whose files a crash could still lose.
+type Syncer interface {
+	Sync() error
+}
+
 // fillArtifacts records the artifacts of r in its metadata.
 func fillArtifacts(r *Record, dirFiles bool) {
 	r.Meta.Pulled.Artifacts = r.Meta.Pulled.Artifacts[:0]
@@ -160,7 +167,10 @@ func checkBound(plain []byte, transcriptSID, operatorSID string) error {
 //	GT…/transcript.json   (written last)
 //
 // Files are 0600 and folders 0700; each file is written to a temporary file
-// in its folder, synced and renamed, so no half-written file is left.
+// in its folder and renamed, so no half-written file is left. Making them
+// durable is batched: Sync (called before each state save) syncs the whole
+// output directory's file system at once, where a sync per file would cost
+// a pull more CPU than decrypting (see BENCHMARKS.md).
 type DirSink struct {
 	Root string
 }
@@ -195,13 +205,45 @@ func OpenDir(root string) (*DirSink, int, error) {
 	return &DirSink{Root: root}, removed, nil
 }
 
-// Has reports whether the transcript's transcript.json exists.
+// Has reports whether an earlier pull wrote the transcript's folder
+// completely: its transcript.json parses and every file it lists has the
+// size and SHA-256 recorded there. A folder that fails the check (a killed
+// run's, or one cut short by a crash before the files reached the disk) is
+// pulled again.
 func (s *DirSink) Has(sid string) bool {
 	if !transcriptSIDPattern.MatchString(sid) {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(s.Root, sid, TranscriptFile))
-	return err == nil
+	dir := filepath.Join(s.Root, sid)
+	b, err := os.ReadFile(filepath.Join(dir, TranscriptFile))
+	if err != nil {
+		return false
+	}
+	var meta TranscriptMeta
+	if json.Unmarshal(b, &meta) != nil || meta.SID != sid || len(meta.Pulled.Artifacts) == 0 {
+		return false
+	}
+	for _, a := range meta.Pulled.Artifacts {
+		if a.File == "" || !filepath.IsLocal(a.File) {
+			return false
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(a.File)))
+		if err != nil || len(data) != a.Size {
+			return false
+		}
+		sum := sha256.Sum256(data)
+		clear(data)
+		if hex.EncodeToString(sum[:]) != a.SHA256 {
+			return false
+		}
+	}
+	return true
+}
+
+// Sync makes every folder written so far durable; the pull calls it before
+// it records them done in the state file.
+func (s *DirSink) Sync() error {
+	return syncTree(s.Root)
 }
 
 // Write writes a transcript's folder, transcript.json last.
@@ -219,14 +261,14 @@ func (s *DirSink) Write(r *Record) error {
 	if _, err := mkdir(opDir); err != nil {
 		return err
 	}
-	if err := writeFileSynced(filepath.Join(dir, SentencesFile), r.Sentences.Plaintext); err != nil {
+	if err := writeFileRenamed(filepath.Join(dir, SentencesFile), r.Sentences.Plaintext); err != nil {
 		return err
 	}
 	keep := map[string]bool{}
 	for _, d := range r.OperatorResults {
 		name := d.OperatorSID + ".json"
 		keep[name] = true
-		if err := writeFileSynced(filepath.Join(opDir, name), d.Plaintext); err != nil {
+		if err := writeFileRenamed(filepath.Join(opDir, name), d.Plaintext); err != nil {
 			return err
 		}
 	}
@@ -240,22 +282,18 @@ func (s *DirSink) Write(r *Record) error {
 			}
 		}
 	}
-	if err := syncDir(opDir); err != nil {
-		return err
-	}
-	if err := syncDir(dir); err != nil {
-		return err
-	}
-	if newDir {
-		if err := syncDir(s.Root); err != nil {
-			return err
+	if !batchedSync {
+		for _, d := range []string{opDir, dir, s.Root} {
+			if err := syncDir(d); err != nil {
+				return err
+			}
 		}
 	}
 	meta, err := json.MarshalIndent(r.Meta, "", "  ")
 	if err != nil {
 		return fmt.Errorf("transcript.json: %w", err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, TranscriptFile), append(meta, '\n'))
+	return writeFileRenamed(filepath.Join(dir, TranscriptFile), append(meta, '\n'))
 }
 
 // mkdir makes a folder (0700) and reports whether it is new.
