@@ -63,7 +63,8 @@ moment they are produced, and gives customers the tools to make keys and to
 decrypt what they download.
 
 Operators:   convoseal serve (and convoseal migrate, accounts, services, asr-serve).
-Customers:   convoseal keygen, then convoseal decrypt.
+Customers:   convoseal keygen; convoseal pull (everything new), fetch (one
+             transcript) or decrypt (one location); the web console at /console.
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,

@@ -52,9 +52,10 @@ decrypts them with your private key(s), and writes them out:
                DIR/GT…/operator-results/LY….json   one per operator result
                DIR/GT…/transcript.json             metadata: the transcript as listed, and
                                                    per artifact its size, SHA-256 and key
-             Each file is written to a temporary file in its folder, synced and
-             renamed, and transcript.json is written last: a folder with a
-             transcript.json is complete.
+             Each file is written to a temporary file in its folder and
+             renamed, and transcript.json is written last; the output is synced
+             before every state save. A folder counts as done when its files
+             match the sizes and SHA-256 sums in its transcript.json.
   --jsonl    one JSON object per line on standard output, per transcript:
              {"transcript": {…as transcript.json…}, "sentences": {…},
               "operator_results": [{…}, …]}
