@@ -291,6 +291,9 @@ func serve(ctx context.Context, o serveOptions, console interface{ Write([]byte)
 		BodyBudget: httpapi.NewBodyBudget(int64(o.bodyBudget), httpapi.DefaultBodyWait)}
 	if o.role != "worker" {
 		limitMemory(api.BodyBudget, log)
+		if api.Console, err = newConsole(ctx, blobs, publicURL); err != nil {
+			return err
+		}
 	}
 	handler := api.Handler()
 	if o.pprof {

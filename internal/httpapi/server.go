@@ -54,6 +54,10 @@ type Server struct {
 	// BodyBudget, if set, bounds the bytes of authenticated request bodies
 	// handled at once.
 	BodyBudget *BodyBudget
+	// Console, if set, serves the web console's static files at /console
+	// and /console/… (unauthenticated; the page calls the API with the
+	// credentials it is given). Not served by a worker (OpsOnly).
+	Console http.Handler
 
 	ready readiness
 }
@@ -86,6 +90,10 @@ func (s *Server) Handler() http.Handler {
 		}
 		root.Handle("/v1/", s.authenticate(limited))
 		root.Handle("/v2/", s.authenticate(limited))
+		if s.Console != nil {
+			root.Handle("/console", s.Console)
+			root.Handle("/console/", s.Console)
+		}
 	}
 	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, convoseal.NotFoundf("The requested resource %s was not found", r.URL.Path))
