@@ -25,9 +25,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -662,6 +664,31 @@ func (b *Browser) PressTab() string {
 	  const l = el.labels && el.labels[0] ? __norm(el.labels[0].textContent) : '';
 	  return el.tagName.toLowerCase() + (l ? ' labelled ' + l : '') + (el.tagName === 'BUTTON' || el.tagName === 'A' ? ' ' + __norm(el.textContent) : ''); })`), &d)
 	return d
+}
+
+// DelayRequests holds every request whose URL matches pattern (DevTools
+// wildcards) for d before letting it go, as a slow network would, until the
+// returned stop is called (then they pass at once).
+func (b *Browser) DelayRequests(pattern string, d time.Duration) (stop func()) {
+	b.t.Helper()
+	var delay atomic.Int64
+	delay.Store(int64(d))
+	paused := chromedp.Events(b.Ctx, fetch.RequestPaused)
+	if _, err := chromedp.Call(b.Ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern}}}); err != nil {
+		b.fatal("Fetch.enable", err)
+	}
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			go func() {
+				time.Sleep(time.Duration(delay.Load()))
+				_, _ = chromedp.Call(b.Ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+			}()
+		}
+	}()
+	return func() { delay.Store(0) }
 }
 
 // SignIn signs in to the console with the server's bootstrap account.
