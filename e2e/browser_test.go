@@ -659,6 +659,13 @@ func (b *Browser) PressTab() string {
 	if err := chromedp.Do(b.Ctx, chromedp.KeyEvent("\t")); err != nil {
 		b.fatal("press Tab", err)
 	}
+	return b.Focused()
+}
+
+// Focused describes the element that has the focus: its tag, label and,
+// for buttons and links, text.
+func (b *Browser) Focused() string {
+	b.t.Helper()
 	var d string
 	b.Eval(jsCall(`(() => { const el = document.activeElement; if (!el || el === document.body) return '(body)';
 	  const l = el.labels && el.labels[0] ? __norm(el.labels[0].textContent) : '';
