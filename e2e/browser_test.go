@@ -155,11 +155,15 @@ func (b *Browser) listen(ev any) {
 		// incoming only; nothing leaves the browser
 	}
 	if m, ok := consoleText(ev); ok {
+		m = signatures.ReplaceAllString(m, "${1}=…")
 		b.consoleMu.Lock()
 		b.console = append(b.console, m)
 		b.consoleMu.Unlock()
 	}
 }
+
+// signatures are the secret parts of signed URLs, kept out of test logs.
+var signatures = regexp.MustCompile(`(?i)(X-Amz-Signature|X-Amz-Credential|X-Convoseal-Signature)=[^&\s)]*`)
 
 // Console is what the page has logged so far: console calls, uncaught
 // exceptions and the browser's log entries (CSP reports among them).
@@ -486,8 +490,8 @@ func firstLine(s string) string {
 	return s
 }
 
-// waitFor polls the page until check (an expression giving "" when done, or
-// what is still missing) is satisfied.
+// waitFor polls the page until check (an expression giving "" when done,
+// what is still missing, or "FAIL: why" to stop waiting) is satisfied.
 func (b *Browser) waitFor(what, check string) {
 	b.t.Helper()
 	var last string
@@ -502,6 +506,9 @@ func (b *Browser) waitFor(what, check string) {
 			var msg string
 			if json.Unmarshal(raw, &msg) == nil && msg == "" {
 				return
+			}
+			if strings.HasPrefix(msg, "FAIL: ") { // the check says waiting is pointless
+				b.t.Fatalf("browser: waiting for %s: %s", what, strings.TrimPrefix(msg, "FAIL: "))
 			}
 			last = msg
 		}
