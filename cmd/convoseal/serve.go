@@ -79,6 +79,10 @@ the server key-encryption key (<data>/kek, 0600), which seals artifacts of
 Services without a customer key, and the key that signs download locations
 (<data>/url-signing.key, 0600).
 
+The web console is at <public-url>/console (roles all and api): it signs in
+with the Account SID and Auth Token and decrypts customer-key transcripts in
+the browser; see docs/console.md.
+
 Every flag can also be set with an environment variable: --public-url is
 $CONVOSEAL_PUBLIC_URL, and so on.
 

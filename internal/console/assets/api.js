@@ -128,7 +128,7 @@ export async function download(locationURL) {
   try {
     resp = await fetch(locationURL, { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
   } catch {
-    throw new DownloadError(0, 'the download could not be made (network error, or the blob store does not allow this page: see docs/console.md on CORS)');
+    throw new DownloadError(0, 'the network failed, or the blob store does not let this page read it (an S3 bucket needs CORS rules for this origin: see docs/console.md)');
   }
   if (!resp.ok) throw new DownloadError(resp.status, `the download answered ${resp.status}`);
   const h = resp.headers;

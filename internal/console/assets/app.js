@@ -10,7 +10,8 @@ import { transcriptsPage } from './transcripts.js';
 import { transcriptPage } from './transcript.js';
 
 let session = null; // { api: Api }
-let cleanup = null; // the current page's teardown (revokes Blob URLs, drops keys)
+let cleanups = []; // the current page's teardowns (stop polling, revoke Blob URLs, drop keys)
+let generation = 0; // counts navigations
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -66,9 +67,18 @@ function signInForm() {
     form);
 }
 
+function leave() {
+  for (const fn of cleanups.splice(0)) {
+    try {
+      fn();
+    } catch {
+      // a teardown that fails must not keep the next page from showing
+    }
+  }
+}
+
 function signOut() {
-  if (cleanup) cleanup();
-  cleanup = null;
+  leave();
   session = null;
   nav.hidden = true;
   document.getElementById('account').textContent = '';
@@ -86,8 +96,7 @@ function markCurrent() {
 }
 
 async function route() {
-  if (cleanup) cleanup();
-  cleanup = null;
+  leave();
   if (!session) {
     show(main, signInForm());
     main.querySelector('input').focus();
@@ -108,13 +117,26 @@ async function route() {
     return;
   }
   markCurrent();
-  const ctx = { api: session.api, onLeave: (fn) => { cleanup = fn; } };
-  show(main);
+  // Each navigation renders into a view of its own: a page still loading
+  // when the user moves on fills a view that is no longer shown.
+  generation += 1;
+  const mine = generation;
+  const view = h('div', { class: 'view' });
+  const ctx = {
+    api: session.api,
+    current: () => mine === generation,
+    onLeave: (fn) => {
+      if (mine === generation) cleanups.push(fn);
+      else fn();
+    },
+  };
+  show(main, view);
   try {
-    await page(main, ctx, ...args);
+    await page(view, ctx, ...args);
   } catch (err) {
-    show(main, h('h1', { id: 'page-title', tabindex: '-1', text: 'Something went wrong' }), errorBox(err.message || String(err)));
+    show(view, h('h1', { id: 'page-title', tabindex: '-1', text: 'Something went wrong' }), errorBox(err.message || String(err)));
   }
+  if (mine !== generation) return;
   const title = document.getElementById('page-title');
   if (title) {
     document.title = `${title.textContent} \u2014 convoseal console`;

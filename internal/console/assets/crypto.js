@@ -58,7 +58,7 @@ export function base64EncodeRaw(bytes) {
  * {type, headers, der}. Throws KeyFileError("unreadable") otherwise.
  */
 export function parsePEM(text) {
-  const m = /^\s*-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)\r?\n?-----END \1-----\s*$/.exec(String(text));
+  const m = /^\s*-----BEGIN ([A-Z0-9 ]+)-----\r?\n((?:(?!-----)[\s\S])*)-----END \1-----\s*$/.exec(String(text));
   if (!m) {
     throw new KeyFileError('unreadable', 'the file is not one PEM key (-----BEGIN …----- to -----END …-----)');
   }

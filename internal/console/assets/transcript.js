@@ -34,7 +34,7 @@ export async function transcriptPage(main, ctx, sid) {
   const results = h('div', { class: 'results', 'data-testid': 'operator-results' });
 
   const redacted = h('input', { type: 'checkbox', name: 'redacted', checked: t.redaction });
-  const controls = h('form', { class: 'card keyform', 'aria-label': 'Decryption' });
+  const controls = h('form', { class: 'card keyform', 'aria-label': encrypted ? 'Decryption' : 'View options' });
   const fail = (node) => show(errors, node);
 
   main.append(
@@ -58,8 +58,23 @@ export async function transcriptPage(main, ctx, sid) {
   );
 
   if (t.status !== 'completed') {
-    show(controls, h('p', { text: t.status === 'failed' ? 'This transcript failed; it has no sentences or results.' : `This transcript is ${t.status}. Its sentences appear when it completes.` }),
-      h('div', { class: 'actions' }, h('button', { type: 'button', text: 'Refresh', on: { click: () => window.dispatchEvent(new HashChangeEvent('hashchange')) } })));
+    const final = ['failed', 'canceled', 'error'].includes(t.status);
+    show(controls, h('p', { text: final ? `This transcript is ${t.status}; it has no sentences or results.` : `This transcript is ${t.status}. This page shows it as soon as it completes.` }));
+    if (!final) {
+      // Watch the status, then show the transcript (a fresh render of this route).
+      const timer = setInterval(async () => {
+        try {
+          const now = await api.get(`/v2/Transcripts/${sid}`);
+          if (now.status !== t.status && ctx.current()) {
+            clearInterval(timer);
+            window.dispatchEvent(new HashChangeEvent('hashchange'));
+          }
+        } catch {
+          // keep watching: a transient error
+        }
+      }, 1500);
+      ctx.onLeave(() => clearInterval(timer));
+    }
     return;
   }
 
@@ -118,16 +133,23 @@ export async function transcriptPage(main, ctx, sid) {
       return;
     }
     try {
-      const doc = await openLocation(sentencesLoc.location, state);
+      const doc = await openLocation(local(sentencesLoc.location, sentencesLoc.url), state);
       const res = [];
-      for (const loc of resultLocs.locations || []) res.push(await openLocation(loc, state));
+      for (const loc of resultLocs.locations || []) res.push(await openLocation(local(loc, resultLocs.url), state));
       draw(doc, res);
       indicator.textContent = TEXT.after;
       indicator.className = 'indicator unlocked';
       announce('Decrypted in this browser');
       await loadSealedMedia(api, sid, red, media, state, fail, refetch);
     } catch (err) {
-      fail(describe(err, refetch));
+      // Show nothing of a failed attempt, and no earlier plaintext beside its error.
+      show(conversation);
+      show(results);
+      show(media);
+      state.audio = null;
+      indicator.textContent = TEXT.before;
+      indicator.className = 'indicator locked';
+      fail(describe(err, refetch, state.fingerprint));
     }
   };
   const refetch = h('button', { type: 'button', class: 'secondary', text: 'Fetch new links' });
@@ -182,6 +204,22 @@ function speakers(channel) {
   return out;
 }
 
+/**
+ * A location on the API's own origin (the embedded blob store) is fetched
+ * from this page's origin, so that the console also works when it is opened
+ * under another name for the same server than --public-url; locations
+ * elsewhere (S3) are used as they are.
+ */
+function local(loc, apiURL) {
+  try {
+    const l = new URL(loc);
+    if (apiURL && l.origin === new URL(apiURL).origin && l.origin !== location.origin) return samePath(loc);
+  } catch {
+    // not a URL: leave it to the download to fail
+  }
+  return loc;
+}
+
 /** Downloads and opens one location with the loaded key; returns its JSON. */
 async function openLocation(loc, state) {
   const d = await download(loc);
@@ -208,7 +246,7 @@ async function openLocation(loc, state) {
 }
 
 /** The contract's plain-language message for a failure to open. */
-function describe(err, refetch) {
+function describe(err, refetch, loaded = '') {
   if (err instanceof DownloadError) {
     if (err.status === 403) {
       return errorBox('The download link has expired or was refused. Links to encrypted data are valid for a limited time: fetch new links to try again.', refetch);
@@ -219,13 +257,14 @@ function describe(err, refetch) {
     const state = err.expected || {};
     switch (err.kind) {
       case 'wrong-key': {
-        const want = state.fingerprint ? ` They were encrypted for the key ${state.fingerprint}${state.credential_sid ? ` (${state.credential_sid})` : ''}.` : '';
-        return errorBox(`This private key does not match the key these results were encrypted with.${want} Load the private key that belongs to that public key.`);
+        const want = state.fingerprint ? ` They were encrypted for the key ${state.fingerprint}${state.credential_sid ? ` (${state.credential_sid})` : ''}` : '';
+        const got = loaded ? `${want ? ';' : ''} the file you loaded is ${loaded}` : '';
+        return errorBox(`This private key does not match the key these results were encrypted with.${want}${got}${want || got ? '.' : ''} Load the private key that belongs to that public key.`);
       }
       case 'tampered':
         return errorBox('The encrypted data failed its integrity check: it was changed or truncated after convoseal sealed it, so nothing of it is shown.');
       default:
-        return errorBox(`The encrypted data could not be opened: ${err.message}.`);
+        return errorBox(`The encrypted data could not be opened: ${err.message}. If the blob store is S3, its CORS rules must expose the x-amz-meta-x-amz-key, x-amz-meta-x-amz-iv and x-amz-meta-x-amz-matdesc headers (see docs/console.md).`);
     }
   }
   if (err instanceof ApiError) return errorBox(err.message);
@@ -393,11 +432,11 @@ async function loadSealedMedia(api, sid, redacted, media, state, fail, refetch) 
     return;
   }
   try {
-    const d = await download(m.media_url);
+    const d = await download(local(m.media_url, m.url));
     const plain = await openEnvelope(state.key, d.body, d.key, d.iv);
     attachAudio(media, state, new Blob([plain], { type: 'audio/wav' }),
       `${redacted ? 'The redacted recording' : 'The original recording'}, decrypted in this browser.`);
   } catch (err) {
-    fail(describe(err, refetch));
+    fail(describe(err, refetch, state.fingerprint));
   }
 }

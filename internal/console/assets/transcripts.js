@@ -5,6 +5,7 @@
 import { h, field, select, errorBox, show, announce, when, pageHeading, busy } from './ui.js';
 
 const STATUSES = ['queued', 'in-progress', 'completed', 'failed', 'canceled'];
+const PENDING = ['new', 'queued', 'in-progress'];
 const MAX_UPLOAD = 12 * 1024 * 1024; // the API's body limit is 16 MiB, base64 adds a third
 
 function readAsDataURL(file) {
@@ -50,6 +51,8 @@ export async function transcriptsPage(main, ctx) {
   const pager = h('div', { class: 'pager' }, prev, next);
   const pages = []; // stack of page paths for Previous
   let nextPath = null;
+  let watch = 0;
+  ctx.onLeave(() => clearTimeout(watch));
 
   const render = (items) => show(tbody, items.length === 0
     ? h('tr', {}, h('td', { colspan: '5', class: 'muted', text: 'No transcripts match.' }))
@@ -68,6 +71,11 @@ export async function transcriptsPage(main, ctx) {
       nextPath = p.next;
       next.disabled = !nextPath;
       prev.disabled = pages.length <= 1;
+      // While a transcript on the page is still being processed, refresh the page.
+      clearTimeout(watch);
+      if (p.items.some((t) => PENDING.includes(t.status)) && ctx.current()) {
+        watch = setTimeout(() => loadPage(path, params), 2000);
+      }
     } catch (err) {
       show(errors, errorBox(err.message));
     }
