@@ -454,7 +454,7 @@ func TestConsoleHappyPath(t *testing.T) {
 	openTranscript(b, fromURL)
 	b.Check("", "Redacted", false)
 	decryptInView(b, keys.Encrypted, "not the passphrase")
-	b.WaitText(testID("error"), "Wrong passphrase")
+	waitError(b, "Wrong passphrase")
 	b.Fill("", "Passphrase", keys.Passphrase)
 	b.Click("", "Decrypt")
 	decrypted(b)
@@ -693,7 +693,7 @@ func TestConsoleKeyAndPlaintextStayInBrowser(t *testing.T) {
 	decryptInView(b, f.Keys.Encrypted, f.Keys.Passphrase)
 	decrypted(b)
 	assertView(t, b, want)
-	// Read it a while, switch the redaction variant, come back.
+	// Leave the view and come back (the page drops the key on leaving).
 	b.Hash("#/transcripts")
 	b.WaitVisible(testID("transcripts-table"))
 	openTranscript(b, f.Transcr)
@@ -758,8 +758,17 @@ func TestConsoleKeyAndPlaintextStayInBrowser(t *testing.T) {
 	if len(secrets) < 20 {
 		t.Fatalf("only %d secrets to look for", len(secrets))
 	}
+	leaks := map[string][]string{} // request → what it carries, where
+	var order []string
 	for _, l := range Scan(reqs, secrets) {
-		t.Errorf("%s leaves the browser in the %s of %s", l.Secret, l.Where, l.Request)
+		k := l.Request.String()
+		if leaks[k] == nil {
+			order = append(order, k)
+		}
+		leaks[k] = append(leaks[k], l.Secret+" (in the "+l.Where+")")
+	}
+	for _, k := range order {
+		t.Errorf("%s leaves the browser with: %s", k, strings.Join(leaks[k], "; "))
 	}
 
 	// Only memory: no cookie, storage, database, cache or worker.
@@ -847,7 +856,7 @@ func TestConsoleDecryptErrors(t *testing.T) {
 		b.SignIn(s)
 		openTranscript(b, f.Transcr)
 		decryptInView(b, other.PrivatePKCS8, "")
-		msg := b.WaitText(testID("error"), "This private key does not match the key these results were encrypted with")
+		msg := waitError(b, "This private key does not match the key these results were encrypted with")
 		if fp := apiFingerprint(t, s, f.KeySID); !strings.Contains(msg, fp) {
 			t.Errorf("the message does not name the expected key's fingerprint %s: %q", fp, msg)
 		}
@@ -863,7 +872,7 @@ func TestConsoleDecryptErrors(t *testing.T) {
 		b.SignIn(s)
 		openTranscript(b, f.Transcr)
 		decryptInView(b, f.Keys.PrivatePKCS8, "")
-		b.WaitText(testID("error"), "The encrypted data failed its integrity check")
+		waitError(b, "The encrypted data failed its integrity check")
 		assertAlert(t, b)
 		assertNothingDecrypted(t, b)
 	})
@@ -888,7 +897,7 @@ func TestConsoleDecryptErrors(t *testing.T) {
 			// say the download failed (AWS S3 adds CORS headers to errors).
 			want = "The encrypted data could not be downloaded"
 		}
-		b.WaitText(testID("error"), want)
+		waitError(b, want)
 		assertAlert(t, b)
 		assertNothingDecrypted(t, b)
 		var refused bool
@@ -905,6 +914,25 @@ func TestConsoleDecryptErrors(t *testing.T) {
 		decrypted(b)
 		assertView(t, b, independentDecrypt(t, s, f.Keys.Private, f.Transcr, false))
 	})
+}
+
+// waitError waits for the page's error message and checks it begins with
+// (contains) want; a different message fails at once, after a short grace
+// for the page to settle.
+func waitError(b *Browser, want string) string {
+	b.t.Helper()
+	b.WaitVisible(testID("error"))
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		got := b.Text(testID("error"))
+		if strings.Contains(got, want) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the page's error says %q, want %q", got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // assertAlert checks the error is announced: role=alert on the error.
@@ -1032,6 +1060,7 @@ func TestConsoleAccessibility(t *testing.T) {
 	idx := func(want string) int {
 		return slices.IndexFunc(order, func(d string) bool { return strings.Contains(d, want) })
 	}
+	t.Logf("focus order on the sign-in page: %s", strings.Join(order, " → "))
 	sid, tok, btn := idx("input labelled Account SID"), idx("input labelled Auth Token"), idx("button Sign in")
 	if sid < 0 || tok < 0 || btn < 0 || !(sid < tok && tok < btn) {
 		t.Errorf("Tab order through the sign-in form: %v", order)
@@ -1113,9 +1142,12 @@ func assertContrast(t *testing.T, b *Browser, where string) {
 	if len(pairs) == 0 {
 		t.Fatalf("%s: no text to check the contrast of", where)
 	}
+	lowest := math.Inf(1)
+	defer func() { t.Logf("%s: lowest text contrast %.2f:1 over %d elements", where, lowest, len(pairs)) }()
 	for _, p := range pairs {
 		fg := blend(p.FG, p.BG)
 		r := contrastRatio(fg, p.BG)
+		lowest = math.Min(lowest, r)
 		min := 4.5
 		if p.FontSize >= 24 { // large text
 			min = 3
