@@ -843,7 +843,8 @@ func encryptedLocations(t *testing.T, s *Server, transcript string) []string {
 	return append([]string{*enc.Location}, *ops.Locations...)
 }
 
-// TestConsoleDecryptErrors: a private key that is not the Service's, an
+// TestConsoleDecryptErrors: a file that is not a private key, a private key
+// that is not the Service's, an
 // artifact whose stored bytes were changed, and a location that expired
 // before the download each show the contract's plain-language message in
 // the page's alert; "Fetch new links" recovers from the expiry.
@@ -855,7 +856,13 @@ func TestConsoleDecryptErrors(t *testing.T) {
 		b := NewBrowser(t, s.URL, 2*time.Minute)
 		b.SignIn(s)
 		openTranscript(b, f.Transcr)
-		decryptInView(b, other.PrivatePKCS8, "")
+		// A file that is no private key first (the public key), then a key
+		// that is not the Service's.
+		decryptInView(b, f.Keys.Public, "")
+		waitError(b, "Could not read the private key")
+		assertAlert(t, b)
+		b.Upload("", "Private key file", other.PrivatePKCS8)
+		b.Click("", "Decrypt")
 		msg := waitError(b, "This private key does not match the key these results were encrypted with")
 		if fp := apiFingerprint(t, s, f.KeySID); !strings.Contains(msg, fp) {
 			t.Errorf("the message does not name the expected key's fingerprint %s: %q", fp, msg)
