@@ -1202,3 +1202,113 @@ func TestContrastRatio(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleAudioTranscript: an audio transcript of a Service that redacts
+// the recording and seals it with the customer's key. After the key is
+// loaded, the view plays the redacted recording decrypted in the browser
+// (a blob: URL, as long as the independently decrypted WAV), highlights the
+// sentence at the playing time (aria-current) and seeks when a sentence is
+// clicked.
+func TestConsoleAudioTranscript(t *testing.T) {
+	call := scriptedCallAudio(t)
+	s := startConsoleServer(t, ServerOptions{})
+	c := s.Twilio()
+	keys := newConsoleKeys(t)
+	pub, err := os.ReadFile(keys.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp := &accounts.CreateCredentialPublicKeyParams{}
+	kp.SetPublicKey(string(pub)).SetFriendlyName("audio key")
+	k, err := c.AccountsV1.CreateCredentialPublicKey(kp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := c.IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("console-audio").
+		SetAutoRedaction(true).SetMediaRedaction(true).SetEncryptionCredentialSid(*k.Sid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := lcCreate(t, c, *svc.Sid, "data:audio/mpeg;base64,"+base64.StdEncoding.EncodeToString(call.MP3))
+	if tr := WaitTranscript(t, c, sid, 4*time.Minute); *tr.Status != "completed" {
+		t.Fatalf("transcript %s", *tr.Status)
+	}
+	want := customerKeyMedia(t, c, keys.Private, sid)
+	sentences := want.sentences(true)
+	wav, err := parsePCM16WAV(want.recording(true))
+	if err != nil {
+		t.Fatalf("the redacted recording: %v", err)
+	}
+	if len(sentences) < 2 {
+		t.Fatalf("%d sentences", len(sentences))
+	}
+
+	b := NewBrowser(t, s.URL, 3*time.Minute)
+	b.SignIn(s)
+	openTranscript(b, sid)
+	decryptInView(b, keys.PrivatePKCS8, "")
+	decrypted(b)
+	b.WaitVisible(testID("recording"))
+	b.waitFor("the recording's metadata", `(() => { const a = document.querySelector('[data-testid=recording]');
+	  return a.readyState >= 1 ? '' : 'readyState ' + a.readyState + (a.error ? ' error ' + a.error.code : ''); })()`)
+	var rec struct {
+		Src      string
+		Duration float64
+		Controls bool
+	}
+	b.Eval(`(() => { const a = document.querySelector('[data-testid=recording]');
+	  return {Src: a.currentSrc || a.src, Duration: a.duration, Controls: a.controls}; })()`, &rec)
+	if !strings.HasPrefix(rec.Src, "blob:"+origin(s.URL)) || !rec.Controls {
+		t.Errorf("recording: src %.60s controls %v, want a blob: URL of the page with controls", rec.Src, rec.Controls)
+	}
+	if math.Abs(rec.Duration-wav.Seconds()) > 0.05 {
+		t.Errorf("the page's recording lasts %.3f s, the redacted recording %.3f s", rec.Duration, wav.Seconds())
+	}
+	var wantView expectedView
+	for _, st := range sentences {
+		wantView.Sentences = append(wantView.Sentences, struct {
+			Channel int
+			Text    string
+		}{st.MediaChannel, st.Transcript})
+	}
+	assertView(t, b, wantView)
+	var downloaded bool
+	mediaLoc, _ := url.Parse(mediaURL(t, c, sid, true))
+	for _, q := range b.Requests() {
+		if u, err := url.Parse(q.URL); err == nil && u.Path == mediaLoc.Path && q.Status == 200 {
+			downloaded = true
+		}
+	}
+	if !downloaded {
+		t.Error("the page did not download the sealed redacted recording")
+	}
+
+	// Playing time → highlighted sentence.
+	current := func() string {
+		var idx string
+		b.Eval(`(document.querySelector('[data-testid=sentence][aria-current=true]') || {dataset: {}}).dataset.index || ''`, &idx)
+		return idx
+	}
+	for _, i := range []int{len(sentences) - 1, 0} {
+		st := sentences[i]
+		mid := (st.StartTime + st.EndTime) / 2
+		b.Eval(fmt.Sprintf(`document.querySelector('[data-testid=recording]').currentTime = %f; true`, mid), nil)
+		b.waitFor(fmt.Sprintf("sentence %d highlighted at %.2f s", i, mid), fmt.Sprintf(`(() => {
+		  const c = document.querySelector('[data-testid=sentence][aria-current=true]');
+		  return c && c.dataset.index === '%d' ? '' : 'current: ' + (c ? c.dataset.index : 'none'); })()`, i))
+	}
+	// Clicking a sentence seeks to it.
+	last := len(sentences) - 1
+	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid=sentence][data-index="%d"] [data-testid=speaker]`, last)))); err != nil {
+		t.Fatal(err)
+	}
+	var at float64
+	b.Eval(`(() => { const a = document.querySelector('[data-testid=recording]'); a.pause(); return a.currentTime; })()`, &at)
+	if at < sentences[last].StartTime-0.05 || at > sentences[last].EndTime {
+		t.Errorf("after clicking sentence %d (%.2f–%.2f s) the recording is at %.2f s", last, sentences[last].StartTime, sentences[last].EndTime, at)
+	}
+	if got := current(); got != fmt.Sprint(last) {
+		t.Errorf("after the click, the highlighted sentence is %q, want %d", got, last)
+	}
+	b.Screenshot("console-audio-view")
+}
