@@ -337,6 +337,13 @@ func TestConsoleHappyPath(t *testing.T) {
 	s := startConsoleServer(t, ServerOptions{})
 	keys := newConsoleKeys(t)
 	b := NewBrowser(t, s.URL, 4*time.Minute)
+	// A wrong Auth Token is refused in plain words; then the right one.
+	b.Go("/console")
+	b.Fill(testID("signin"), "Account SID", s.AccountSID)
+	b.Fill(testID("signin"), "Auth Token", strings.Repeat("0", 32))
+	b.Click(testID("signin"), "Sign in")
+	waitError(b, "Sign-in failed")
+	assertAlert(t, b)
 	b.SignIn(s)
 
 	// Public keys: paste the PEM.
@@ -365,6 +372,26 @@ func TestConsoleHappyPath(t *testing.T) {
 	}
 	if rowText := b.Text(row); !strings.Contains(rowText, keySID) || !strings.Contains(rowText, "laptop key") {
 		t.Errorf("key row shows %q, want its SID and friendly name", rowText)
+	}
+
+	// Another key, registered and deleted (after the confirmation).
+	old := newConsoleKeys(t)
+	oldPub, err := os.ReadFile(old.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Fill("", "Public key (PEM)", string(oldPub))
+	b.Fill("", "Friendly name", "old key")
+	b.Click("", "Register key")
+	b.waitFor("two key rows", `document.querySelectorAll('[data-testid=key-row]').length === 2 ? '' : 'not two'`)
+	var oldSID string
+	b.Eval(fmt.Sprintf(`Array.from(document.querySelectorAll('[data-testid=key-row]')).map(r => r.dataset.sid).find(s => s !== %q)`, keySID), &oldSID)
+	oldRow := fmt.Sprintf(`[data-testid=key-row][data-sid=%q]`, oldSID)
+	b.Click(oldRow, "Delete")
+	b.Click("dialog[open]", "Delete key")
+	b.waitFor("the deleted key's row to go", jsCall(`(sel => document.querySelector(sel) ? 'still there' : '')`, oldRow))
+	if code, _ := s.Do(t, "GET", "/v1/Credentials/PublicKeys/"+oldSID, nil); code != 404 {
+		t.Errorf("the deleted key %s: GET %d, want 404", oldSID, code)
 	}
 
 	// Services: create one sealed with that key; the warning shows.
@@ -1311,4 +1338,41 @@ func TestConsoleAudioTranscript(t *testing.T) {
 		t.Errorf("after the click, the highlighted sentence is %q, want %d", got, last)
 	}
 	b.Screenshot("console-audio-view")
+}
+
+// TestConsoleServerKeyTranscript: a transcript of a Service without a
+// customer key shows its plain sentences and operator results at once, and
+// the indicator says the server sealed it.
+func TestConsoleServerKeyTranscript(t *testing.T) {
+	s := startConsoleServer(t, ServerOptions{})
+	c := s.Twilio()
+	svc, err := c.IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("server-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := prebuilt(t, s, "PII Extraction")
+	attach(t, s, *svc.Sid, op)
+	sid := newTranscript(t, s, *svc.Sid)
+
+	b := NewBrowser(t, s.URL, 2*time.Minute)
+	b.SignIn(s)
+	b.Hash("#/transcripts/" + sid)
+	b.WaitText(testID("decrypt-indicator"), "Not encrypted with your key")
+	b.WaitVisible(testID("sentence"))
+	b.WaitVisible(testID("operator-result"))
+	var want expectedView
+	for _, st := range refundCall {
+		want.Sentences = append(want.Sentences, struct {
+			Channel int
+			Text    string
+		}{st.MediaChannel, st.Transcript})
+	}
+	want.Results = map[string]opResult{op: {Name: "PII Extraction", Status: "completed",
+		ExtractResults: map[string][]string{"EMAIL": {"jane.doe@example.com"}, "PHONE_NUMBER": {"(415) 555-0132"}}}}
+	assertView(t, b, want)
+	var fileInputs int
+	b.Eval(`document.querySelectorAll('input[type=file]').length`, &fileInputs)
+	if fileInputs != 0 {
+		t.Errorf("the view of a server-key transcript asks for a file (%d file inputs)", fileInputs)
+	}
 }
