@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -682,7 +683,8 @@ func (b *Browser) Focused() string {
 
 // DelayRequests holds every request whose URL matches pattern (DevTools
 // wildcards) for d before letting it go, as a slow network would, until the
-// returned stop is called (then they pass at once).
+// returned stop is called (then the held ones go at once and no more are
+// held).
 func (b *Browser) DelayRequests(pattern string, d time.Duration) (stop func()) {
 	b.t.Helper()
 	var delay atomic.Int64
@@ -702,7 +704,12 @@ func (b *Browser) DelayRequests(pattern string, d time.Duration) (stop func()) {
 			}()
 		}
 	}()
-	return func() { delay.Store(0) }
+	return func() {
+		delay.Store(0) // the held ones go now
+		if _, err := chromedp.Call(b.Ctx, fetch.Disable, cdp.Empty{}); err != nil {
+			b.t.Errorf("Fetch.disable: %v", err)
+		}
+	}
 }
 
 // SignIn signs in to the console with the server's bootstrap account.
