@@ -1140,6 +1140,7 @@ func assertAccessibleMarkup(t *testing.T, b *Browser, where string) {
 	    if (!__visible(el) && !(el.labels && Array.from(el.labels).some(__visible))) continue;
 	    const labelled = (el.labels && Array.from(el.labels).some(l => __norm(l.textContent))) || name(el);
 	    if (!labelled) out.push('control without a label: ' + what(el));
+	    if (__visible(el) && !el.disabled && el.tabIndex < 0) out.push('not reachable by Tab: ' + what(el));
 	  }
 	  for (const el of document.querySelectorAll('button, [role=button], a[href]')) {
 	    if (!__visible(el)) continue;
