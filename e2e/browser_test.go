@@ -468,6 +468,16 @@ func (b *Browser) Hash(route string) {
 	b.Eval(fmt.Sprintf(`location.hash = %q`, route), nil)
 }
 
+// Route switches the app to route and waits for css to be visible there,
+// switching again while the app is still moving elsewhere by itself (after
+// a form, say).
+func (b *Browser) Route(route, css string) {
+	b.t.Helper()
+	b.waitFor(fmt.Sprintf("%s on %s", css, route), jsCall(`((route, sel) => {
+	  if (location.hash !== route) { location.hash = route; return 'switching'; }
+	  return Array.from(document.querySelectorAll(sel)).some(__visible) ? '' : 'not visible yet'; })`, route, css))
+}
+
 // Eval evaluates an expression in the page; out (a pointer or nil) gets its
 // JSON value.
 func (b *Browser) Eval(expr string, out any) {
