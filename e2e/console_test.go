@@ -334,6 +334,7 @@ func newTranscriptSID(t *testing.T, s *Server, service string, known []string) s
 // whole session, that the page loads nothing from another origin and
 // reports no Content-Security-Policy violation.
 func TestConsoleHappyPath(t *testing.T) {
+	chromiumPath(t) // skip (or fail) before starting anything
 	s := startConsoleServer(t, ServerOptions{})
 	keys := newConsoleKeys(t)
 	b := NewBrowser(t, s.URL, 4*time.Minute)
@@ -705,6 +706,7 @@ func privateKeySecrets(t *testing.T, k consoleKeys) []Secret {
 // Auth Token in the headers, and it finds a key, a passphrase and a sentence
 // that a script then sends.
 func TestConsoleKeyAndPlaintextStayInBrowser(t *testing.T) {
+	chromiumPath(t) // skip (or fail) before starting anything
 	s := startConsoleServer(t, ServerOptions{})
 	f := newConsoleFixture(t, s)
 	want := independentDecrypt(t, s, f.Keys.Private, f.Transcr, false)
@@ -876,6 +878,7 @@ func encryptedLocations(t *testing.T, s *Server, transcript string) []string {
 // before the download each show the contract's plain-language message in
 // the page's alert; "Fetch new links" recovers from the expiry.
 func TestConsoleDecryptErrors(t *testing.T) {
+	chromiumPath(t) // skip (or fail) before starting anything
 	t.Run("wrong private key", func(t *testing.T) {
 		s := startConsoleServer(t, ServerOptions{})
 		f := newConsoleFixture(t, s)
@@ -1071,6 +1074,7 @@ func (s *Server) tamperS3Object(t *testing.T, key string) {
 // image an alt text; Tab walks the sign-in form in order; and body text
 // contrasts with its background at WCAG AA (4.5:1) or better.
 func TestConsoleAccessibility(t *testing.T) {
+	chromiumPath(t) // skip (or fail) before starting anything
 	s := startConsoleServer(t, ServerOptions{})
 	f := newConsoleFixture(t, s)
 	b := NewBrowser(t, s.URL, 2*time.Minute)
@@ -1240,6 +1244,7 @@ func TestContrastRatio(t *testing.T) {
 // sentence at the playing time (aria-current) and seeks when a sentence is
 // clicked.
 func TestConsoleAudioTranscript(t *testing.T) {
+	chromiumPath(t) // skip (or fail) before starting anything
 	call := scriptedCallAudio(t)
 	s := startConsoleServer(t, ServerOptions{})
 	c := s.Twilio()
@@ -1342,6 +1347,7 @@ func TestConsoleAudioTranscript(t *testing.T) {
 // customer key shows its plain sentences and operator results at once, and
 // the indicator says the server sealed it.
 func TestConsoleServerKeyTranscript(t *testing.T) {
+	chromiumPath(t) // skip (or fail) before starting anything
 	s := startConsoleServer(t, ServerOptions{})
 	c := s.Twilio()
 	svc, err := c.IntelligenceV2.CreateService((&intelligence.CreateServiceParams{}).SetUniqueName("server-key"))
