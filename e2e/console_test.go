@@ -799,6 +799,16 @@ func TestConsoleKeyAndPlaintextStayInBrowser(t *testing.T) {
 	for _, k := range order {
 		t.Errorf("%s leaves the browser with: %s", k, strings.Join(leaks[k], "; "))
 	}
+	forms, leaving := 0, 0
+	for _, sc := range secrets {
+		forms += len(sc.Forms)
+	}
+	for _, q := range reqs {
+		if q.leaves() {
+			leaving++
+		}
+	}
+	t.Logf("recorded %d requests (%d leave the browser), looked for %d secrets in %d forms: %d found", len(reqs), leaving, len(secrets), forms, len(order))
 
 	// Only memory: no cookie, storage, database, cache or worker.
 	var stored string
