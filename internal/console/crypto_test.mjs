@@ -60,3 +60,16 @@ test('wrong key, modified body, bad headers', async () => {
   await assert.rejects(openEnvelope(key, body(), '', v.iv), (e) => e instanceof DecryptError && e.kind === 'malformed');
   await assert.rejects(openEnvelope(key, body(), v.key, 'AAAA'), (e) => e instanceof DecryptError && e.kind === 'malformed');
 });
+
+test('expiry is read from a signed link when the store hides its 403', async () => {
+  const { linkExpired } = await import('./assets/api.js');
+  const at = Date.UTC(2026, 11, 1, 6, 0, 0);
+  const s3 = 'http://127.0.0.1:7070/b/AC1/GT2/sentences?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261201T055900Z&X-Amz-Expires=60&X-Amz-Signature=ab';
+  assert.equal(linkExpired(s3, at - 1), false);
+  assert.equal(linkExpired(s3, at), true);
+  const own = `http://localhost:8080/v2/blobs/x?X-Convoseal-Expires=${at / 1000}&X-Convoseal-Signature=ab`;
+  assert.equal(linkExpired(own, at - 1000), false);
+  assert.equal(linkExpired(own, at), true);
+  assert.equal(linkExpired('http://localhost/x', at), false);
+  assert.equal(linkExpired('http://localhost/x?X-Amz-Date=bogus&X-Amz-Expires=60', at), false);
+});

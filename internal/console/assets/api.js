@@ -27,6 +27,28 @@ function basic(sid, token) {
   return 'Basic ' + btoa(bin);
 }
 
+/**
+ * Reports whether a signed location is past its expiry, read from its own
+ * query: X-Convoseal-Expires (Unix seconds) or S3's X-Amz-Date plus
+ * X-Amz-Expires. A link without them is not known to be expired.
+ */
+export function linkExpired(locationURL, nowMs) {
+  let q;
+  try {
+    q = new URL(locationURL, 'http://x.invalid').searchParams;
+  } catch {
+    return false;
+  }
+  const own = q.get('X-Convoseal-Expires');
+  if (own && /^\d+$/.test(own)) return nowMs >= Number(own) * 1000;
+  const date = q.get('X-Amz-Date');
+  const ttl = q.get('X-Amz-Expires');
+  const m = date && /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
+  if (!m || !ttl || !/^\d+$/.test(ttl)) return false;
+  const signed = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  return nowMs >= signed + Number(ttl) * 1000;
+}
+
 /** Reads a Twilio error body, or describes the status. */
 async function errorFrom(resp) {
   let code = 0;
@@ -128,6 +150,9 @@ export async function download(locationURL) {
   try {
     resp = await fetch(locationURL, { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
   } catch {
+    // A blob store may refuse an expired link without CORS headers, which
+    // hides the 403 from the page: tell expiry from the link itself.
+    if (linkExpired(locationURL, Date.now())) throw new DownloadError(403, 'the link has expired');
     throw new DownloadError(0, 'the network failed, or the blob store does not let this page read it (an S3 bucket needs CORS rules for this origin: see docs/console.md)');
   }
   if (!resp.ok) throw new DownloadError(resp.status, `the download answered ${resp.status}`);
