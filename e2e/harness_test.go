@@ -301,6 +301,13 @@ func (s *Server) CLI(args ...string) *exec.Cmd {
 // and labels exactly as /metrics prints them); 0 where it is absent.
 func (s *Server) Metric(t *testing.T, series string) float64 {
 	t.Helper()
+	return s.MetricSum(t, func(name string) bool { return name == series })
+}
+
+// MetricSum is the sum over the processes of the values of every series
+// (name and labels as /metrics prints them) that match accepts.
+func (s *Server) MetricSum(t *testing.T, match func(series string) bool) float64 {
+	t.Helper()
 	var sum float64
 	for _, p := range s.Processes() {
 		resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.MetricsPort))
@@ -313,11 +320,13 @@ func (s *Server) Metric(t *testing.T, series string) float64 {
 			t.Fatalf("/metrics of the %s process: %d %v", p.Role, resp.StatusCode, err)
 		}
 		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, series+" "); ok {
-				var f float64
-				fmt.Sscan(v, &f)
-				sum += f
+			i := strings.LastIndexByte(l, ' ')
+			if i < 0 || strings.HasPrefix(l, "#") || !match(l[:i]) {
+				continue
 			}
+			var f float64
+			fmt.Sscan(l[i+1:], &f)
+			sum += f
 		}
 	}
 	return sum

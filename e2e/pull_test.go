@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
@@ -212,29 +211,17 @@ func tail(s string, n int) string {
 // contains one of routes (all processes, every method and status).
 func requestCount(t *testing.T, s *Server, routes ...string) float64 {
 	t.Helper()
-	var sum float64
-	for _, p := range s.Processes() {
-		resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.MetricsPort))
-		if err != nil {
-			t.Fatal(err)
+	return s.MetricSum(t, func(series string) bool {
+		if !strings.HasPrefix(series, "convoseal_http_request_duration_seconds_count{") {
+			return false
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		for _, l := range strings.Split(string(b), "\n") {
-			if !strings.HasPrefix(l, "convoseal_http_request_duration_seconds_count{") {
-				continue
-			}
-			for _, r := range routes {
-				if strings.Contains(l, `route="`+r) {
-					var v float64
-					fmt.Sscan(l[strings.LastIndexByte(l, ' ')+1:], &v)
-					sum += v
-					break
-				}
+		for _, r := range routes {
+			if strings.Contains(series, `route="`+r) {
+				return true
 			}
 		}
-	}
-	return sum
+		return false
+	})
 }
 
 // checkPullDir checks every folder of a pull: the transcripts of corpus and

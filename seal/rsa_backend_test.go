@@ -144,22 +144,8 @@ func randIntn(n int) int {
 // plaintext right.
 func TestLibcryptoConcurrent(t *testing.T) {
 	requireLibcrypto(t)
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := NewRSAIdentity(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherPriv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := NewRSAIdentity(otherPriv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newTestIdentity(t)
+	other := newTestIdentity(t)
 	const goroutines, each = 16, 12
 	type art struct {
 		pt, body []byte
@@ -257,14 +243,7 @@ func TestRSABackendChild(t *testing.T) {
 		t.Skip("only run by TestRSABackendSelection")
 	}
 	t.Logf("backend: %s", RSABackend())
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := NewRSAIdentity(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newTestIdentity(t)
 	wantBackend := BackendGo
 	if strings.HasPrefix(RSABackend(), BackendLibcrypto+":") {
 		wantBackend = BackendLibcrypto
@@ -279,14 +258,7 @@ func TestRSABackendChild(t *testing.T) {
 	if got, err := Open(id, body, env); err != nil || string(got) != "hello" {
 		t.Fatalf("Open = %q, %v", got, err)
 	}
-	otherPriv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := NewRSAIdentity(otherPriv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := newTestIdentity(t)
 	if _, err := Open(other, body, env); !errors.Is(err, ErrIncorrectIdentity) {
 		t.Fatalf("Open with another key: %v, want ErrIncorrectIdentity", err)
 	}
@@ -333,4 +305,18 @@ func FuzzUnwrapBackends(f *testing.F) {
 		}
 		checkSameFailure(t, "fuzzed wrapped key", lc, gocek, lcErr, goErr)
 	})
+}
+
+// newTestIdentity is an identity for a fresh RSA-2048 key.
+func newTestIdentity(t testing.TB) *RSAIdentity {
+	t.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := NewRSAIdentity(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -42,6 +42,11 @@ func (a *apiFlags) register(cmd *cobra.Command) {
 }
 
 func (a *apiFlags) client(keys *client.Keyring) (*client.Client, error) {
+	return a.clientWith(keys, nil)
+}
+
+// clientWith is client over the given transport (nil: Go's default).
+func (a *apiFlags) clientWith(keys *client.Keyring, transport http.RoundTripper) (*client.Client, error) {
 	base := a.url
 	if base == "" {
 		base = os.Getenv(client.EnvURL)
@@ -54,7 +59,7 @@ func (a *apiFlags) client(keys *client.Keyring) (*client.Client, error) {
 		retries = -1
 	}
 	c, err := client.New(client.Options{BaseURL: base, AccountSID: a.accountSID, AuthToken: a.authToken,
-		HTTPClient: &http.Client{Timeout: a.timeout}, Keys: keys, MaxRetries: retries})
+		HTTPClient: &http.Client{Transport: transport, Timeout: a.timeout}, Keys: keys, MaxRetries: retries})
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}

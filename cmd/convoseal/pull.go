@@ -251,27 +251,11 @@ func runPull(cmd *cobra.Command, fl pullFlags) error {
 // pullClient is fetch's client (the same flags and defaults) with an HTTP
 // transport that keeps enough idle connections for --parallel downloads.
 func pullClient(a *apiFlags, keys *client.Keyring, parallel int) (*client.Client, error) {
-	base := a.url
-	if base == "" {
-		base = os.Getenv(client.EnvURL)
-	}
-	if base == "" {
-		base = defaultFetchURL
-	}
-	retries := a.retries
-	if retries == 0 {
-		retries = -1
-	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 15 * time.Second
 	t.MaxIdleConnsPerHost = max(32, 4*parallel)
-	c, err := client.New(client.Options{BaseURL: base, AccountSID: a.accountSID, AuthToken: a.authToken,
-		HTTPClient: &http.Client{Transport: t, Timeout: a.timeout}, Keys: keys, MaxRetries: retries})
-	if err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-	return c, nil
+	return a.clientWith(keys, t)
 }
 
 func isTerminal(w io.Writer) bool {
